@@ -26,6 +26,18 @@ dr__log(const char *func, const char *file, int line, int prio, const char *fmt,
     qb_log_from_external_source(func, file, "%s", (uint8_t)prio, (uint32_t)line, 0, msg);
 }
 
+void
+dr_log_printf(int prio, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    qb_log_from_external_source("main", "-", "%s", (uint8_t)prio, 0, 0, msg);
+}
+
 int
 dr_log_init(const char *ident, unsigned int flags, const char *file)
 {
@@ -56,6 +68,20 @@ dr_log_init(const char *ident, unsigned int flags, const char *file)
     }
     initialised = true;
     return 0;
+}
+
+void
+dr_log_set_debug(bool on)
+{
+    uint8_t level = on ? LOG_DEBUG : LOG_INFO;
+
+    if (!initialised) {
+        return;
+    }
+    for (int32_t t = QB_LOG_SYSLOG; t <= QB_LOG_STDERR; t++) {
+        qb_log_filter_ctl(t, QB_LOG_FILTER_CLEAR_ALL, QB_LOG_FILTER_FILE, "*", 0);
+        qb_log_filter_ctl(t, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", level);
+    }
 }
 
 void

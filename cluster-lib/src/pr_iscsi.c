@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "drover/error.h"
@@ -25,7 +26,8 @@
 struct iscsi_priv {
     struct iscsi_context *ctx;
     int lun;
-    bool broken; /* a command timed out or the connection dropped */
+    bool broken;   /* a command timed out or the connection dropped */
+    int sock_errno; /* the socket's own error, which libiscsi's messages may hide */
 };
 
 /* Completion state of one asynchronous step; heap-allocated so a late callback is safe. */
@@ -69,6 +71,13 @@ wait_step(struct iscsi_priv *p, struct step *s, int64_t deadline)
                 continue;
             }
             return -errno;
+        }
+        if (n > 0 && (pfd.revents & (POLLERR | POLLHUP))) {
+            int e = 0;
+            socklen_t elen = sizeof(e);
+            if (getsockopt(pfd.fd, SOL_SOCKET, SO_ERROR, &e, &elen) == 0 && e != 0) {
+                p->sock_errno = e;
+            }
         }
         if (iscsi_service(p->ctx, n > 0 ? pfd.revents : 0) < 0) {
             if (!s->done) {
@@ -127,10 +136,14 @@ do_connect(struct iscsi_priv *p, const char *spec, const char *portal, int64_t d
         return -DR_E_TRANSPORT;
     }
     rc = wait_step(p, s, deadline);
-    if (rc == 0 && s->status != SCSI_STATUS_GOOD) {
-        const char *e = iscsi_get_error(p->ctx);
-        dr_err("%s: cannot connect to portal %s: %s", spec, portal, e);
-        rc = strstr(e, "refused") != NULL ? -ECONNREFUSED : -DR_E_TRANSPORT;
+    if ((rc == 0 && s->status != SCSI_STATUS_GOOD) || (rc < 0 && p->sock_errno != 0)) {
+        if (p->sock_errno != 0) {
+            dr_err("%s: cannot connect to portal %s: %s", spec, portal, strerror(p->sock_errno));
+            rc = -p->sock_errno;
+        } else {
+            dr_err("%s: cannot connect to portal %s: %s", spec, portal, iscsi_get_error(p->ctx));
+            rc = -DR_E_TRANSPORT;
+        }
     } else if (rc == -ETIMEDOUT) {
         dr_err("%s: portal %s did not answer in time", spec, portal);
     } else if (rc < 0) {
@@ -377,7 +390,6 @@ iscsi_open(struct dr__pr_path *path, const char *spec, const struct dr_pr_open_o
     iscsi_set_targetname(p->ctx, url->target);
     iscsi_set_session_type(p->ctx, ISCSI_SESSION_NORMAL);
     iscsi_set_header_digest(p->ctx, ISCSI_HEADER_DIGEST_NONE_CRC32C);
-    iscsi_set_noautoreconnect(p->ctx, 1);
     if (url->user[0] != '\0') {
         iscsi_set_initiator_username_pwd(p->ctx, url->user, url->passwd);
     }
@@ -389,6 +401,9 @@ iscsi_open(struct dr__pr_path *path, const char *spec, const struct dr_pr_open_o
     if (rc < 0) {
         goto fail;
     }
+    /* Only now: set before the first connect, libiscsi hides the connect error behind its
+     * reconnect logic ("Can not reconnect right now"). */
+    iscsi_set_noautoreconnect(p->ctx, 1);
     rc = test_unit_ready(path);
     if (rc < 0) {
         goto fail;

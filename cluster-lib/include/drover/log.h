@@ -35,6 +35,15 @@ extern "C" {
  */
 int dr_log_init(const char *ident, unsigned int flags, const char *file);
 
+/**
+ * Log one message from an executable at a syslog priority (LOG_ERR ... LOG_DEBUG), through the
+ * same targets as libdrover's own messages.
+ */
+void dr_log_printf(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** Turn LOG_DEBUG messages on or off for every target after dr_log_init(). */
+void dr_log_set_debug(bool on);
+
 /** Flush and close the log targets; safe to call when dr_log_init() was never called. */
 void dr_log_fini(void);
 
