@@ -1,0 +1,908 @@
+#!/bin/bash
+# lab.sh - drover's test lab: iSCSI storage, cluster nodes and libvirt in namespaces, on one
+# machine, as root, without systemd or containers. Nothing is added to the root network
+# namespace and nothing is mounted in the root mount namespace.
+#
+# As a library (integration tests):
+#     source tests/lab/lab.sh          # sets LAB_PREFIX/LAB_DIR; leaves shell options alone
+#     trap lab_down EXIT
+#     lab_up                           # LAB_NODES=3 nodes, storage, LUN "fence"
+#     url=$(lab_lun_add data 64)
+#     lab_exec node1 hostname
+# As a tool (same functions, verbs with '-' or '_'):
+#     eval "$(tests/lab/lab.sh up)"    # prints: export LAB_PREFIX=drXXXX LAB_DIR=...
+#     tests/lab/lab.sh exec node2 ip -br addr
+#     tests/lab/lab.sh down            # LAB_PREFIX selects the lab
+#
+# Functions (verbs):
+#   lab_deps                      apt-get install the packages the lab needs, if missing
+#   lab_up                        networks, storage (tgtd + LUN "fence"), nodes; libvirt if LAB_LIBVIRT=1
+#   lab_down                      stop everything by recorded PID, delete namespaces, rm $LAB_DIR
+#   lab_status                    what runs, with PIDs; namespaces; LUNs; libvirt URIs
+#   lab_exec NODE CMD...          run CMD in node NODE (node1|1..., or "storage") namespaces
+#   lab_lun_add NAME [SIZE_MB]    new target iqn.2026-11.org.drover.lab:NAME, LUN 1; prints its URL
+#   lab_lun_url NAME              prints the URL of an existing LUN
+#   lab_libvirt_up NODE           private libvirtd in NODE's namespaces
+#   lab_libvirt_uri NODE          qemu+unix URI of NODE's libvirtd, usable from the root namespace
+#   lab_virsh NODE ARGS...        virsh against NODE's libvirtd
+#   lab_vm_start NODE NAME [MiB]  define and start a tiny TCG domain (no disk), wait until running
+#   lab_vm_list NODE              names of the running domains on NODE
+#   lab_pids                      "NAME PID" of every live process the lab recorded
+#
+# Environment:
+#   LAB_PREFIX    names every namespace, bridge and the state dir; default dr<4 random hex>;
+#                 must match [a-z][a-z0-9]{1,7} (interface names are limited to 15 bytes)
+#   LAB_DIR       state: pids/, logs, sockets, per-node dirs (default /tmp/$LAB_PREFIX)
+#   LAB_NODES     nodes made by lab_up (default 3)
+#   LAB_NETS      networks the nodes join, among hb cli st (default "st"; storage is always there)
+#   LAB_LIBVIRT   1: lab_up also runs lab_libvirt_up on every node
+#   LAB_EMULATOR  QEMU binary for lab_vm_start (default /usr/bin/qemu-system-x86_64)
+#   LAB_CACHE_DIR warm libvirt QEMU-capabilities cache shared by labs (default /var/tmp/drover-lab);
+#                 libvirt revalidates it, so it only saves the ~10 s probe per libvirtd
+#   KEEP=1        lab_down keeps $LAB_DIR (logs, pid records)
+#
+# Addressing plan: 198.18.0.0/15 only, only inside the lab's namespaces, no routes:
+#   hb  198.18.1.0/24  heartbeat, corosync knet link 0
+#   cli 198.18.2.0/24  client + live migration, knet link 1
+#   st  198.18.3.0/24  storage (iSCSI)
+#   host part: storage .10 (tgtd on 198.18.3.10:3260), nodeK .(10+K)
+#
+# Namespaces: $LAB_PREFIX-sw holds one bridge per network ($LAB_PREFIX"br"NET); $LAB_PREFIX-st
+# holds tgtd; $LAB_PREFIX-nK is node K's network namespace. Each node also has its own mount,
+# UTS (hostname nodeK), IPC and PID namespaces, held by a small init (PID 1 of the node) that
+# lab_exec enters with nsenter; killing it kills everything left in the node.
+# Every process the lab starts is recorded in $LAB_DIR/pids/NAME.pid as "PID STARTTIME" (the
+# start time guards against PID reuse) and stopped by that PID.
+
+# ---------------------------------------------------------------------------------- basics
+
+LAB_SELF=$(readlink -f "${BASH_SOURCE[0]}")
+LAB_IQN_BASE=iqn.2026-11.org.drover.lab
+LAB_PORTAL=198.18.3.10:3260
+
+lab__log()
+{
+    printf '%s lab %s: %s\n' "$(date +%T.%3N)" "${LAB_PREFIX:-?}" "$*" >&2
+}
+
+lab__err()
+{
+    lab__log "ERROR: $*"
+    return 1
+}
+
+lab__ms()
+{
+    local t=${EPOCHREALTIME/./}
+    echo $((t / 1000))
+}
+
+lab__init()
+{
+    if [[ -z ${LAB_PREFIX:-} ]]; then
+        LAB_PREFIX=dr$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')
+    fi
+    if [[ ! $LAB_PREFIX =~ ^[a-z][a-z0-9]{1,7}$ ]]; then
+        lab__err "LAB_PREFIX '$LAB_PREFIX' must match [a-z][a-z0-9]{1,7}"
+        return 1
+    fi
+    LAB_DIR=${LAB_DIR:-/tmp/$LAB_PREFIX}
+    export LAB_PREFIX LAB_DIR
+}
+
+# Reads what lab_up decided (node count, networks) so that later calls and other processes agree.
+lab__env()
+{
+    if [[ -r $LAB_DIR/lab.env ]]; then
+        # shellcheck source=/dev/null
+        source "$LAB_DIR/lab.env"
+    fi
+    LAB_NODES=${LAB_NODES:-3}
+    LAB_NETS=${LAB_NETS:-st}
+}
+
+lab__require()
+{
+    local c
+    for c in "$@"; do
+        command -v "$c" >/dev/null || {
+            lab__err "'$c' not found (run lab_deps)"
+            return 1
+        }
+    done
+}
+
+# Polls CMD... every 50 ms until it succeeds or TIMEOUT_S passes.
+lab__wait_for()
+{
+    local timeout_s=$1 end
+    shift
+    end=$(($(lab__ms) + timeout_s * 1000))
+    until "$@"; do
+        (($(lab__ms) < end)) || return 1
+        sleep 0.05
+    done
+}
+
+# ----------------------------------------------------------------------------- PID records
+
+lab__starttime() # PID -> start time in clock ticks; fails for a dead or zombie process
+{
+    local s
+    [[ $1 =~ ^[0-9]+$ ]] || return 1
+    { read -r s <"/proc/$1/stat"; } 2>/dev/null || return 1
+    local -a f
+    read -r -a f <<<"${s##*) }"
+    [[ ${f[0]} != Z && ${f[0]} != X ]] || return 1
+    echo "${f[19]}"
+}
+
+lab__pid_record() # NAME PID
+{
+    local st
+    st=$(lab__starttime "$2") || {
+        lab__err "$1: process $2 is not running"
+        return 1
+    }
+    mkdir -p "$LAB_DIR/pids" && echo "$2 $st" >"$LAB_DIR/pids/$1.pid"
+}
+
+lab__pid_alive() # PID STARTTIME
+{
+    local st
+    st=$(lab__starttime "$1") && [[ $st == "$2" ]]
+}
+
+lab__pid_get() # NAME -> PID, if that very process is still alive
+{
+    local pid st
+    { read -r pid st <"$LAB_DIR/pids/$1.pid"; } 2>/dev/null || return 1
+    lab__pid_alive "$pid" "$st" && echo "$pid"
+}
+
+# Sends SIG (TERM; 0 = none, just wait) to the recorded process NAME, waits up to TIMEOUT_S,
+# then SIGKILLs it. Fails only if the process survives SIGKILL.
+lab__pid_stop() # NAME TIMEOUT_S [SIG]
+{
+    local name=$1 timeout_s=$2 sig=${3:-TERM} pid st
+    { read -r pid st <"$LAB_DIR/pids/$name.pid"; } 2>/dev/null || return 0
+    lab__pid_alive "$pid" "$st" || return 0
+    [[ $sig == 0 ]] || kill -"$sig" "$pid" 2>/dev/null || true
+    lab__wait_for "$timeout_s" lab__pid_dead "$pid" "$st" && return 0
+    lab__log "$name (pid $pid) still running after ${timeout_s}s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    lab__wait_for 5 lab__pid_dead "$pid" "$st" || lab__err "$name (pid $pid) survived SIGKILL"
+}
+
+lab__pid_dead()
+{
+    ! lab__pid_alive "$@"
+}
+
+lab_pids()
+{
+    local f k name pid
+    for f in "$LAB_DIR"/pids/libvirtd-node*.pid; do
+        [[ -e $f ]] || continue
+        k=${f##*/libvirtd-node}
+        lab__qemu_record "${k%.pid}"
+    done
+    for f in "$LAB_DIR"/pids/*.pid; do
+        [[ -e $f ]] || continue
+        name=${f##*/}
+        name=${name%.pid}
+        pid=$(lab__pid_get "$name") && echo "$name $pid"
+    done
+    return 0
+}
+
+# --------------------------------------------------------------------------------- network
+
+lab__net_octet() # NET -> third octet of its 198.18.X.0/24
+{
+    case $1 in
+    hb) echo 1 ;;
+    cli) echo 2 ;;
+    st) echo 3 ;;
+    *)
+        lab__err "unknown network '$1' (hb, cli, st)"
+        return 1
+        ;;
+    esac
+}
+
+lab__node_nets() # networks the nodes join: LAB_NETS, always including st
+{
+    local n out=st
+    for n in $LAB_NETS; do
+        [[ $n == st ]] || out="$out $n"
+    done
+    echo "$out"
+}
+
+# Connects namespace NS to network NET: interface NET inside NS, its peer PEER on the bridge.
+lab__attach() # NS NET PEER HOST_OCTET
+{
+    local ns=$1 net=$2 peer=$3 host=$4 sw=$LAB_PREFIX-sw octet
+    octet=$(lab__net_octet "$net") || return 1
+    ip -n "$sw" link add "$peer" type veth peer name "$net" netns "$ns" &&
+        ip -n "$sw" link set "$peer" master "${LAB_PREFIX}br$net" up &&
+        ip -n "$ns" addr add "198.18.$octet.$host/24" dev "$net" &&
+        ip -n "$ns" link set "$net" up
+}
+
+lab__netns_add() # NS
+{
+    ip netns add "$1" && ip -n "$1" link set lo up
+}
+
+lab__net_up()
+{
+    local sw=$LAB_PREFIX-sw net k
+    lab__netns_add "$sw" || return 1
+    for net in hb cli st; do
+        ip -n "$sw" link add "${LAB_PREFIX}br$net" type bridge &&
+            ip -n "$sw" link set "${LAB_PREFIX}br$net" up || return 1
+    done
+    lab__netns_add "$LAB_PREFIX-st" &&
+        lab__attach "$LAB_PREFIX-st" st "${LAB_PREFIX}stst" 10 || return 1
+    for ((k = 1; k <= LAB_NODES; k++)); do
+        lab__netns_add "$LAB_PREFIX-n$k" || return 1
+        for net in $(lab__node_nets); do
+            lab__attach "$LAB_PREFIX-n$k" "$net" "${LAB_PREFIX}n$k$net" $((10 + k)) || return 1
+        done
+    done
+}
+
+lab__netns_list() # the namespaces that carry this lab's prefix
+{
+    local ns rest
+    ip netns list 2>/dev/null | while read -r ns rest; do
+        [[ $ns == "$LAB_PREFIX"-* ]] && echo "$ns"
+    done
+    return 0
+}
+
+lab__hosts() # /etc/hosts of every node: nodeK is its address on the first of hb, cli, st
+{
+    local k net addr first
+    echo "127.0.0.1 localhost"
+    echo "198.18.3.10 storage"
+    for ((k = 1; k <= LAB_NODES; k++)); do
+        first=
+        for net in hb cli st; do
+            [[ " $(lab__node_nets) " == *" $net "* ]] || continue
+            addr=198.18.$(lab__net_octet "$net").$((10 + k))
+            echo "$addr node$k-$net"
+            first=${first:-$addr}
+        done
+        echo "$first node$k"
+    done
+}
+
+# ----------------------------------------------------------------------------------- nodes
+
+lab__node_num() # node3 | 3 -> 3
+{
+    local k=${1#node}
+    lab__env
+    if [[ ! $k =~ ^[0-9]+$ ]] || ((k < 1 || k > LAB_NODES)); then
+        lab__err "no node '$1' (node1..node$LAB_NODES)"
+        return 1
+    fi
+    echo "$k"
+}
+
+lab__node_pid() # NODE -> PID of the node's init
+{
+    local k pid
+    k=$(lab__node_num "$1") || return 1
+    pid=$(lab__pid_get "node$k") || {
+        lab__err "node$k is not running"
+        return 1
+    }
+    echo "$pid"
+}
+
+# PID 1 of a node (runs as "lab.sh __node_init"): private /run and /dev/shm, the lab's
+# /etc/hosts, hostname nodeK; then it only reaps orphans until SIGTERM.
+lab__node_init() # K
+{
+    local k=$1
+    mount --make-rprivate /
+    hostname "node$k"
+    mount -t tmpfs -o mode=755,size=64m "$LAB_PREFIX-run" /run
+    mkdir -p /run/lock
+    mount -t tmpfs -o mode=1777,size=64m "$LAB_PREFIX-shm" /dev/shm
+    mount --bind "$LAB_DIR/hosts" /etc/hosts
+    : >"$LAB_DIR/node$k/ready"
+    trap 'exit 0' TERM
+    while :; do
+        sleep 3600 &
+        wait $! || true
+    done
+}
+
+lab__node_start() # K
+{
+    local k=$1 d=$LAB_DIR/node$1 u c=
+    mkdir -p "$d" || return 1
+    rm -f "$d/ready"
+    ip netns exec "$LAB_PREFIX-n$k" unshare --mount --uts --ipc --pid --fork --mount-proc \
+        --kill-child=SIGKILL bash "$LAB_SELF" __node_init "$k" </dev/null >>"$d/init.log" 2>&1 &
+    u=$!
+    lab__pid_record "node$k-unshare" "$u" || return 1
+    # The node's init is unshare's only child.
+    lab__wait_for 5 lab__first_child "$u" || {
+        lab__err "node$k: no init process (see $d/init.log)"
+        return 1
+    }
+    read -r c _ <"/proc/$u/task/$u/children"
+    lab__pid_record "node$k" "$c"
+}
+
+lab__first_child()
+{
+    local c=
+    { read -r c _ <"/proc/$1/task/$1/children"; } 2>/dev/null
+    [[ -n $c ]]
+}
+
+lab_exec() # NODE CMD...
+{
+    local node=${1:-} pid
+    shift || true
+    [[ $# -gt 0 ]] || {
+        lab__err "usage: lab_exec NODE CMD..."
+        return 1
+    }
+    if [[ $node == storage || $node == st ]]; then
+        ip netns exec "$LAB_PREFIX-st" "$@"
+        return
+    fi
+    pid=$(lab__node_pid "$node") || return 1
+    # Entering a mount namespace resets the working directory to its root; keep the caller's.
+    nsenter -t "$pid" -n -m -u -i -p --wd="$PWD" -- "$@"
+}
+
+# --------------------------------------------------------------------------------- storage
+
+lab__tgtadm()
+{
+    TGT_IPC_SOCKET=$LAB_DIR/storage/tgtd.sock tgtadm "$@"
+}
+
+lab__storage_up()
+{
+    local d=$LAB_DIR/storage pid
+    mkdir -p "$d" && : >"$d/luns" || return 1
+    # tgtd's control socket is $TGT_IPC_SOCKET.0 (control port 0): private to this lab.
+    # `ip netns exec` execs in place, so $! is tgtd itself.
+    TGT_IPC_SOCKET=$d/tgtd.sock ip netns exec "$LAB_PREFIX-st" \
+        tgtd -f --iscsi portal="$LAB_PORTAL" </dev/null >"$d/tgtd.log" 2>&1 &
+    lab__pid_record tgtd $! || return 1
+    pid=$!
+    lab__wait_for 10 lab__tgtd_ready "$pid" || {
+        lab__err "tgtd did not come up (see $d/tgtd.log)"
+        return 1
+    }
+}
+
+lab__tgtd_ready()
+{
+    kill -0 "$1" 2>/dev/null || return 2
+    lab__tgtadm --op show --mode system >/dev/null 2>&1
+}
+
+lab_lun_add() # NAME [SIZE_MB]
+{
+    local name=${1:-} size_mb=${2:-64} d=$LAB_DIR/storage
+    if [[ ! $name =~ ^[a-z0-9][a-z0-9.-]*$ || ! $size_mb =~ ^[1-9][0-9]*$ ]]; then
+        lab__err "usage: lab_lun_add NAME [SIZE_MB] (NAME: [a-z0-9][a-z0-9.-]*)"
+        return 1
+    fi
+    lab__pid_get tgtd >/dev/null || {
+        lab__err "storage is not running"
+        return 1
+    }
+    # The lock makes target ids unique when several processes add LUNs at once.
+    (
+        local tid=0 t n iqn=$LAB_IQN_BASE:$name
+        flock 9 || exit 1
+        while read -r t n; do
+            [[ $n != "$name" ]] || {
+                lab__err "LUN '$name' exists"
+                exit 1
+            }
+            ((t <= tid)) || tid=$t
+        done <"$d/luns"
+        tid=$((tid + 1))
+        truncate -s "${size_mb}M" "$d/$name.img" &&
+            lab__tgtadm --lld iscsi --op new --mode target --tid "$tid" -T "$iqn" &&
+            lab__tgtadm --lld iscsi --op new --mode logicalunit --tid "$tid" --lun 1 \
+                -b "$d/$name.img" &&
+            lab__tgtadm --lld iscsi --op bind --mode target --tid "$tid" -I ALL || exit 1
+        echo "$tid $name" >>"$d/luns"
+    ) 9>"$d/luns.lock" || return 1
+    lab_lun_url "$name"
+}
+
+lab_lun_url() # NAME
+{
+    local t n
+    while read -r t n; do
+        if [[ $n == "${1:-}" ]]; then
+            echo "iscsi://$LAB_PORTAL/$LAB_IQN_BASE:$n/1"
+            return 0
+        fi
+    done <"$LAB_DIR/storage/luns"
+    lab__err "no LUN '${1:-}'"
+}
+
+# tgtd ignores SIGTERM while it serves targets: delete the targets, then the system, which
+# makes it exit; SIGKILL only if that does not work.
+lab__storage_down()
+{
+    local t n
+    if lab__pid_get tgtd >/dev/null; then
+        while read -r t n; do
+            lab__tgtadm --lld iscsi --op delete --mode target --tid "$t" --force >/dev/null 2>&1
+        done <"$LAB_DIR/storage/luns"
+        lab__tgtadm --op delete --mode system >/dev/null 2>&1
+    fi
+    lab__pid_stop tgtd 5 0
+}
+
+# --------------------------------------------------------------------------------- libvirt
+
+lab_libvirt_uri() # NODE
+{
+    local k
+    k=$(lab__node_num "${1:-}") || return 1
+    echo "qemu+unix:///system?socket=$LAB_DIR/node$k/run/libvirt/libvirt-sock"
+}
+
+lab_virsh() # NODE ARGS...
+{
+    local uri
+    uri=$(lab_libvirt_uri "${1:-}") || return 1
+    shift
+    virsh -q -c "$uri" "$@"
+}
+
+# Host prerequisites that Debian's libvirt-daemon-system would create: the mount points for the
+# per-node bind mounts and the libvirt-qemu user, which privileged libvirtd resolves (as its
+# built-in default) before it reads qemu.conf, even though the lab's QEMUs run as root.
+lab__libvirt_host_prepare()
+{
+    mkdir -p /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /etc/libvirt || return 1
+    getent passwd libvirt-qemu >/dev/null && return 0
+    useradd --system --user-group --no-create-home --home-dir /var/lib/libvirt \
+        --shell /usr/sbin/nologin libvirt-qemu 2>/dev/null
+    # Another lab may have created it at the same moment.
+    getent passwd libvirt-qemu >/dev/null || lab__err "cannot create user libvirt-qemu"
+}
+
+lab__libvirt_conf() # K
+{
+    local d=$LAB_DIR/node$1
+    cat >"$d/etc/libvirt/libvirtd.conf" <<EOF || return 1
+listen_tls = 0
+listen_tcp = 0
+auth_unix_rw = "none"
+auth_unix_ro = "none"
+unix_sock_group = "root"
+unix_sock_rw_perms = "0770"
+host_uuid = "$(cat /proc/sys/kernel/random/uuid)"
+log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+EOF
+    # No cgroups, no namespaces, no virtlogd, no relabelling: QEMU runs as root, plainly.
+    cat >"$d/etc/libvirt/qemu.conf" <<EOF || return 1
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+namespaces = [ ]
+cgroup_controllers = [ ]
+stdio_handler = "file"
+EOF
+    : >"$d/etc/libvirt/libvirt.conf" && : >"$d/etc/libvirt/libvirt-admin.conf"
+}
+
+# Bind mounts in the node's mount namespace; run there by lab_libvirt_up.
+lab__libvirt_mounts() # NODE_DIR
+{
+    local d=$1
+    mkdir -p /run/libvirt &&
+        mount --bind "$d/etc/libvirt" /etc/libvirt &&
+        mount --bind "$d/run/libvirt" /run/libvirt &&
+        mount --bind "$d/lib/libvirt" /var/lib/libvirt &&
+        mount --bind "$d/log/libvirt" /var/log/libvirt &&
+        mount --bind "$d/cache/libvirt" /var/cache/libvirt
+}
+
+lab__caps_cache_copy() # FROM TO: QEMU capability files, each replaced atomically
+{
+    local f
+    [[ -d $1 ]] || return 0
+    mkdir -p "$2" || return 0
+    for f in "$1"/*.xml; do
+        [[ -e $f ]] || continue
+        cp "$f" "$2/.${f##*/}.$$" && mv -f "$2/.${f##*/}.$$" "$2/${f##*/}"
+    done
+    return 0
+}
+
+lab_libvirt_up() # NODE
+{
+    local k d nspid pid emu t0 caps
+    k=$(lab__node_num "${1:-}") || return 1
+    d=$LAB_DIR/node$k
+    t0=$(lab__ms)
+    lab__require libvirtd virsh || return 1
+    if lab__pid_get "libvirtd-node$k" >/dev/null; then
+        return 0
+    fi
+    lab__libvirt_host_prepare || return 1
+    mkdir -p "$d"/{etc,run,lib,cache}/libvirt "$d/log/libvirt/qemu" || return 1
+    lab__libvirt_conf "$k" || return 1
+    caps=${LAB_CACHE_DIR:-/var/tmp/drover-lab}/qemu-capabilities
+    lab__caps_cache_copy "$caps" "$d/cache/libvirt/qemu/capabilities"
+    lab_exec "$k" bash "$LAB_SELF" __libvirt_mounts "$d" || {
+        lab__err "node$k: libvirt bind mounts failed"
+        return 1
+    }
+    rm -f "$d/libvirtd.pid"
+    # --daemon returns once libvirtd has initialised; its PID file holds the node-local PID.
+    lab_exec "$k" libvirtd --daemon --pid-file "$d/libvirtd.pid" \
+        --config /etc/libvirt/libvirtd.conf </dev/null >>"$d/libvirtd.stdio.log" 2>&1 || {
+        lab__err "node$k: libvirtd failed (see $d/log/libvirt/libvirtd.log)"
+        return 1
+    }
+    lab__wait_for 10 test -s "$d/libvirtd.pid" && nspid=$(lab__pidfile "$d/libvirtd.pid") &&
+        pid=$(lab__host_pid "$k" "$nspid") && lab__pid_record "libvirtd-node$k" "$pid" || {
+        lab__err "node$k: libvirtd has no PID"
+        return 1
+    }
+    lab__wait_for 60 lab_virsh "$k" version >/dev/null 2>&1 || {
+        lab__err "node$k: libvirtd does not answer"
+        return 1
+    }
+    # Probe QEMU now rather than at the first domain start.
+    emu=${LAB_EMULATOR:-/usr/bin/qemu-system-x86_64}
+    lab_virsh "$k" domcapabilities --virttype qemu --emulatorbin "$emu" >/dev/null || {
+        lab__err "node$k: libvirt cannot use $emu"
+        return 1
+    }
+    lab__caps_cache_copy "$d/cache/libvirt/qemu/capabilities" "$caps"
+    lab__log "node$k: libvirtd pid $pid up in $(($(lab__ms) - t0)) ms"
+}
+
+lab__pidfile() # FILE -> the PID in it (libvirt writes no trailing newline)
+{
+    local pid
+    pid=$(cat "$1" 2>/dev/null) || return 1
+    [[ $pid =~ ^[0-9]+$ ]] && echo "$pid"
+}
+
+# Translates a PID as seen inside node K's PID namespace (PID files written there) into the
+# root namespace's PID. Only processes in the node's network namespace can be in its PID
+# namespace, which keeps the search short.
+lab__host_pid() # K NSPID
+{
+    local k=$1 nspid=$2 init p
+    local -a f
+    init=$(lab__pid_get "node$k") || return 1
+    for p in $(ip netns pids "$LAB_PREFIX-n$k"); do
+        [[ /proc/$p/ns/pid -ef /proc/$init/ns/pid ]] || continue
+        while read -r -a f; do
+            [[ ${f[0]} == NSpid: ]] || continue
+            if [[ ${f[-1]} == "$nspid" ]]; then
+                echo "$p"
+                return 0
+            fi
+            break
+        done 2>/dev/null <"/proc/$p/status"
+    done
+    return 1
+}
+
+# Records every QEMU that node K's libvirtd has a PID file for (also those started by
+# tests through virsh directly).
+lab__qemu_record() # K
+{
+    local k=$1 f name nspid pid
+    for f in "$LAB_DIR/node$k"/run/libvirt/qemu/*.pid; do
+        [[ -e $f ]] || continue
+        name=${f##*/}
+        name=${name%.pid}
+        [[ $name != driver ]] || continue # the QEMU driver's lock, held by libvirtd itself
+        nspid=$(lab__pidfile "$f") || continue
+        lab__pid_get "node$k-qemu-$name" >/dev/null && continue
+        pid=$(lab__host_pid "$k" "$nspid") && lab__pid_record "node$k-qemu-$name" "$pid"
+    done
+    return 0
+}
+
+lab__domain_xml() # NAME MEM_MIB
+{
+    cat <<EOF
+<domain type='qemu'>
+  <name>$1</name>
+  <memory unit='MiB'>$2</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <boot dev='hd'/>
+  </os>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>${LAB_EMULATOR:-/usr/bin/qemu-system-x86_64}</emulator>
+    <controller type='usb' model='none'/>
+    <serial type='file'>
+      <source path='/var/log/libvirt/qemu/$1-serial.log'/>
+      <target port='0'/>
+    </serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+EOF
+}
+
+lab_vm_start() # NODE NAME [MEM_MIB]
+{
+    local k name=${2:-} mem=${3:-48} d xml
+    k=$(lab__node_num "${1:-}") || return 1
+    if [[ ! $name =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ || ! $mem =~ ^[1-9][0-9]*$ ]]; then
+        lab__err "usage: lab_vm_start NODE NAME [MEM_MIB]"
+        return 1
+    fi
+    d=$LAB_DIR/node$k
+    xml=$d/$name.xml
+    lab__domain_xml "$name" "$mem" >"$xml" || return 1
+    lab_virsh "$k" define "$xml" >/dev/null && lab_virsh "$k" start "$name" >/dev/null || {
+        lab__err "node$k: cannot start domain $name"
+        return 1
+    }
+    lab__wait_for 30 lab__vm_running "$k" "$name" || {
+        lab__err "node$k: domain $name is not running"
+        return 1
+    }
+    lab__qemu_record "$k"
+    lab__pid_get "node$k-qemu-$name" >/dev/null || lab__err "node$k: no QEMU PID for $name"
+}
+
+lab__vm_running() # K NAME
+{
+    [[ $(lab_virsh "$1" domstate "$2" 2>/dev/null) == running ]]
+}
+
+lab_vm_list() # NODE
+{
+    local out line
+    out=$(lab_virsh "${1:-}" list --name --state-running) || return 1
+    while read -r line; do
+        [[ -z $line ]] || echo "$line"
+    done <<<"$out"
+}
+
+# Destroys the node's domains (libvirtd stops their QEMUs), stops libvirtd, then makes sure by
+# PID that no QEMU of the node is left.
+lab__libvirt_down() # K
+{
+    local k=$1 dom f name
+    lab__pid_get "libvirtd-node$k" >/dev/null || return 0
+    lab__qemu_record "$k"
+    for dom in $(timeout 20 virsh -q -c "$(lab_libvirt_uri "$k")" list --name 2>/dev/null); do
+        timeout 20 virsh -q -c "$(lab_libvirt_uri "$k")" destroy "$dom" >/dev/null 2>&1
+    done
+    lab__pid_stop "libvirtd-node$k" 10
+    for f in "$LAB_DIR/pids/node$k"-qemu-*.pid; do
+        [[ -e $f ]] || continue
+        name=${f##*/}
+        lab__pid_stop "${name%.pid}" 5
+    done
+}
+
+# ------------------------------------------------------------------------------- lifecycle
+
+lab_deps()
+{
+    local p missing=()
+    local -a pkgs=(iproute2 util-linux tgt libiscsi-bin libvirt-daemon libvirt-daemon-driver-qemu
+        libvirt-clients qemu-system-x86)
+    for p in "${pkgs[@]}"; do
+        [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] ||
+            missing+=("$p")
+    done
+    ((${#missing[@]})) || return 0
+    lab__log "installing ${missing[*]}"
+    local -a apt=(apt-get -y -q -o DPkg::Lock::Timeout=600)
+    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install --no-install-recommends "${missing[@]}" ||
+        {
+            "${apt[@]}" update &&
+                DEBIAN_FRONTEND=noninteractive "${apt[@]}" install --no-install-recommends \
+                    "${missing[@]}"
+        } || lab__err "cannot install ${missing[*]}"
+}
+
+lab_up()
+{
+    local t0 k ns
+    t0=$(lab__ms)
+    [[ $EUID == 0 ]] || {
+        lab__err "the lab needs root"
+        return 1
+    }
+    lab__require ip unshare nsenter tgtd tgtadm truncate flock || return 1
+    ns=$(lab__netns_list)
+    if [[ -e $LAB_DIR/lab.env || -n $ns ]]; then
+        lab__err "lab $LAB_PREFIX exists (state $LAB_DIR, namespaces: ${ns//$'\n'/ })"
+        return 1
+    fi
+    LAB_NODES=${LAB_NODES:-3}
+    LAB_NETS=${LAB_NETS:-st}
+    if [[ ! $LAB_NODES =~ ^[1-9][0-9]?$ ]]; then
+        lab__err "LAB_NODES must be 1..99"
+        return 1
+    fi
+    mkdir -p "$LAB_DIR/pids" || return 1
+    printf 'LAB_NODES=%q\nLAB_NETS=%q\n' "$LAB_NODES" "$LAB_NETS" >"$LAB_DIR/lab.env"
+    lab__hosts >"$LAB_DIR/hosts" || return 1
+    lab__net_up || {
+        lab__err "network setup failed"
+        return 1
+    }
+    lab__storage_up || return 1
+    for ((k = 1; k <= LAB_NODES; k++)); do
+        lab__node_start "$k" || return 1
+    done
+    for ((k = 1; k <= LAB_NODES; k++)); do
+        lab__wait_for 10 test -e "$LAB_DIR/node$k/ready" || {
+            lab__err "node$k did not start (see $LAB_DIR/node$k/init.log)"
+            return 1
+        }
+    done
+    lab_lun_add fence 16 >/dev/null || return 1
+    lab__log "up in $(($(lab__ms) - t0)) ms: $LAB_NODES nodes, storage $LAB_PORTAL, state $LAB_DIR"
+    if [[ ${LAB_LIBVIRT:-0} == 1 ]]; then
+        for ((k = 1; k <= LAB_NODES; k++)); do
+            lab_libvirt_up "$k" || return 1
+        done
+    fi
+}
+
+# Idempotent, and safe after a partial lab_up (from an EXIT trap): each step acts only on what
+# was recorded. Returns non-zero if a process or namespace of the lab is left.
+lab_down()
+{
+    local - t0 f name k ns p rc=0
+    set +e
+    [[ -n ${LAB_PREFIX:-} && -n ${LAB_DIR:-} ]] || return 0
+    t0=$(lab__ms)
+    lab__env
+    for f in "$LAB_DIR"/pids/libvirtd-node*.pid; do
+        [[ -e $f ]] || continue
+        k=${f##*/libvirtd-node}
+        lab__libvirt_down "${k%.pid}"
+    done
+    lab__storage_down
+    # A node's init exits on SIGTERM; the kernel then kills whatever is left in its PID
+    # namespace, and unshare (its parent) exits.
+    for f in "$LAB_DIR"/pids/node*.pid; do
+        [[ -e $f ]] || continue
+        name=${f##*/}
+        name=${name%.pid}
+        [[ $name =~ ^node[0-9]+$ ]] && lab__pid_stop "$name" 5
+    done
+    # Everything else that was recorded, including what extensions record.
+    for f in "$LAB_DIR"/pids/*.pid; do
+        [[ -e $f ]] || continue
+        name=${f##*/}
+        lab__pid_stop "${name%.pid}" 5 || rc=1
+    done
+    # Processes nobody recorded but that live in the lab's network namespaces (for example
+    # started with `ip netns exec`) belong to the lab too.
+    for ns in $(lab__netns_list); do
+        for p in $(ip netns pids "$ns" 2>/dev/null); do
+            lab__log "unrecorded process $p in $ns: SIGKILL"
+            kill -KILL "$p" 2>/dev/null
+        done
+    done
+    for ns in $(lab__netns_list); do
+        ip netns del "$ns" || rc=1
+    done
+    ns=$(lab__netns_list)
+    [[ -z $ns ]] || {
+        lab__err "namespaces left: ${ns//$'\n'/ }"
+        rc=1
+    }
+    if [[ ${KEEP:-0} == 1 ]]; then
+        lab__log "state kept in $LAB_DIR"
+    else
+        rm -rf "$LAB_DIR"
+    fi
+    lab__log "down in $(($(lab__ms) - t0)) ms"
+    return $rc
+}
+
+lab_status()
+{
+    local f name pid st k
+    lab__env
+    echo "prefix $LAB_PREFIX  state $LAB_DIR  nodes $LAB_NODES  networks $(lab__node_nets)"
+    for f in "$LAB_DIR"/pids/*.pid; do
+        [[ -e $f ]] || continue
+        name=${f##*/}
+        name=${name%.pid}
+        read -r pid st <"$f"
+        if lab__pid_alive "$pid" "$st"; then
+            echo "  running $name pid $pid"
+        else
+            echo "  stopped $name pid $pid"
+        fi
+    done
+    echo "namespaces: $(lab__netns_list | tr '\n' ' ')"
+    [[ ! -r $LAB_DIR/storage/luns ]] || while read -r pid name; do
+        echo "  LUN $(lab_lun_url "$name")"
+    done <"$LAB_DIR/storage/luns"
+    for ((k = 1; k <= LAB_NODES; k++)); do
+        lab__pid_get "libvirtd-node$k" >/dev/null || continue
+        echo "  node$k libvirt $(lab_libvirt_uri "$k") domains: $(lab_vm_list "$k" | tr '\n' ' ')"
+    done
+    return 0
+}
+
+# ------------------------------------------------------------------------------------- CLI
+
+lab__main()
+{
+    local verb=${1:-help}
+    shift || true
+    verb=${verb//-/_}
+    case $verb in
+    __node_init)
+        lab__init && lab__node_init "$@"
+        return
+        ;;
+    __libvirt_mounts)
+        lab__libvirt_mounts "$@"
+        return
+        ;;
+    help | -h | --help)
+        sed -n '2,/^$/{s/^# \{0,1\}//;p}' "$LAB_SELF"
+        return 0
+        ;;
+    up | deps) ;;
+    *)
+        [[ -n ${LAB_PREFIX:-} ]] || {
+            lab__err "set LAB_PREFIX to the lab's prefix (see: ip netns list)"
+            return 1
+        }
+        ;;
+    esac
+    declare -F "lab_$verb" >/dev/null || {
+        lab__err "unknown verb '$verb' (lab.sh help)"
+        return 2
+    }
+    lab__init || return 1
+    if [[ $verb == up ]]; then
+        printf 'export LAB_PREFIX=%q LAB_DIR=%q\n' "$LAB_PREFIX" "$LAB_DIR"
+        lab_up || {
+            [[ ${KEEP:-0} == 1 ]] || lab_down
+            return 1
+        }
+        return 0
+    fi
+    "lab_$verb" "$@"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+    set -euo pipefail
+    lab__main "$@"
+    exit
+fi
+lab__init
