@@ -53,6 +53,11 @@
 # lab_exec enters with nsenter; killing it kills everything left in the node.
 # Every process the lab starts is recorded in $LAB_DIR/pids/NAME.pid as "PID STARTTIME" (the
 # start time guards against PID reuse) and stopped by that PID.
+#
+# Left on the host (what Debian's libvirt-daemon-system would create): user libvirt-qemu, empty
+# /var/{lib,log,cache}/libvirt (mount points), and the capabilities cache in $LAB_CACHE_DIR.
+# Extending: a network is a line in lab__net_octet plus LAB_NETS; a node daemon is started with
+# lab_exec and recorded with lab__pid_record, and lab_down stops every record it finds.
 
 # ---------------------------------------------------------------------------------- basics
 
@@ -214,7 +219,7 @@ lab__net_octet() # NET -> third octet of its 198.18.X.0/24
 lab__node_nets() # networks the nodes join: LAB_NETS, always including st
 {
     local n out=st
-    for n in $LAB_NETS; do
+    for n in ${LAB_NETS:-st}; do
         [[ $n == st ]] || out="$out $n"
     done
     echo "$out"
@@ -325,7 +330,7 @@ lab__node_init() # K
 
 lab__node_start() # K
 {
-    local k=$1 d=$LAB_DIR/node$1 u c=
+    local k=$1 d=$LAB_DIR/node$1 u c
     mkdir -p "$d" || return 1
     rm -f "$d/ready"
     ip netns exec "$LAB_PREFIX-n$k" unshare --mount --uts --ipc --pid --fork --mount-proc \
@@ -333,19 +338,19 @@ lab__node_start() # K
     u=$!
     lab__pid_record "node$k-unshare" "$u" || return 1
     # The node's init is unshare's only child.
-    lab__wait_for 5 lab__first_child "$u" || {
+    lab__wait_for 5 lab__first_child "$u" >/dev/null &&
+        c=$(lab__first_child "$u") && lab__pid_record "node$k" "$c" || {
         lab__err "node$k: no init process (see $d/init.log)"
         return 1
     }
-    read -r c _ <"/proc/$u/task/$u/children"
-    lab__pid_record "node$k" "$c"
 }
 
-lab__first_child()
+lab__first_child() # PID -> its first child (the file has no trailing newline)
 {
-    local c=
-    { read -r c _ <"/proc/$1/task/$1/children"; } 2>/dev/null
-    [[ -n $c ]]
+    local c
+    c=$(cat "/proc/$1/task/$1/children" 2>/dev/null) || return 1
+    c=${c%% *}
+    [[ -n $c ]] && echo "$c"
 }
 
 lab_exec() # NODE CMD...
@@ -361,8 +366,11 @@ lab_exec() # NODE CMD...
         return
     fi
     pid=$(lab__node_pid "$node") || return 1
-    # Entering a mount namespace resets the working directory to its root; keep the caller's.
-    nsenter -t "$pid" -n -m -u -i -p --wd="$PWD" -- "$@"
+    # Entering a mount namespace resets the working directory to its root; keep the caller's
+    # unless it lies in what the node has private.
+    local wd=$PWD
+    [[ $wd != /run* && $wd != /dev/shm* ]] || wd=/
+    nsenter -t "$pid" -n -m -u -i -p --wd="$wd" -- "$@"
 }
 
 # --------------------------------------------------------------------------------- storage
@@ -603,7 +611,7 @@ lab__host_pid() # K NSPID
                 return 0
             fi
             break
-        done 2>/dev/null <"/proc/$p/status"
+        done 2>/dev/null <"/proc/$p/status" || true
     done
     return 1
 }
@@ -798,11 +806,17 @@ lab_down()
         name=${name%.pid}
         [[ $name =~ ^node[0-9]+$ ]] && lab__pid_stop "$name" 5
     done
-    # Everything else that was recorded, including what extensions record.
+    # Everything else that was recorded, including what extensions record. unshare ignores
+    # SIGTERM; it exits with its child, or its SIGKILL takes the node down (--kill-child).
     for f in "$LAB_DIR"/pids/*.pid; do
         [[ -e $f ]] || continue
         name=${f##*/}
-        lab__pid_stop "${name%.pid}" 5 || rc=1
+        name=${name%.pid}
+        if [[ $name == *-unshare ]]; then
+            lab__pid_stop "$name" 2 0 || rc=1
+        else
+            lab__pid_stop "$name" 5 || rc=1
+        fi
     done
     # Processes nobody recorded but that live in the lab's network namespaces (for example
     # started with `ip netns exec`) belong to the lab too.
