@@ -65,6 +65,16 @@ root_cannot_reach_target()
     ! timeout 5 iscsi-ls -i "$LAB_IQN_BASE:selftest-root" "iscsi://$LAB_PORTAL" >/dev/null 2>&1
 }
 
+# Node addresses: IPv4 from 198.18.0.0/15 only, and no route beyond the lab's own subnets.
+node_addressing_is_lab_only() # NODE
+{
+    local a r
+    a=$(lab_exec "$1" ip -o addr show) && r=$(lab_exec "$1" ip -o route show) || return 1
+    [[ $(grep -v ' lo ' <<<"$a" | grep -cv ' inet 198\.1[89]\.') == 0 ]] &&
+        [[ $(grep -c ' inet6 ' <<<"$a") == 0 ]] &&
+        [[ $(grep -cv '^198\.1[89]\.[0-9]*\.0/24 dev ' <<<"$r") == 0 ]]
+}
+
 root_has_no_lab_address()
 {
     local a
@@ -133,6 +143,7 @@ t3=$(ms)
 check "node1 is called node1" node_hostname_is node1 node1
 check "node2 is called node2" node_hostname_is node2 node2
 check "the root namespace keeps its hostname" test "$(hostname)" != node1
+check "node1 has lab addresses and routes only" node_addressing_is_lab_only node1
 check "node1 connects to the iSCSI portal" node_reaches_portal node1
 check "node2 connects to the iSCSI portal" node_reaches_portal node2
 check "iscsi-ls in node1 lists the fence target" target_listed node1 fence

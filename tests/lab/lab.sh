@@ -236,9 +236,14 @@ lab__attach() # NS NET PEER HOST_OCTET
         ip -n "$ns" link set "$net" up
 }
 
+# A namespace with IPv4 only: no IPv6 link-local addresses, router solicitations or DAD on the
+# lab's links, so 198.18.0.0/15 is all the lab's addressing.
 lab__netns_add() # NS
 {
-    ip netns add "$1" && ip -n "$1" link set lo up
+    ip netns add "$1" &&
+        ip netns exec "$1" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 \
+            net.ipv6.conf.default.disable_ipv6=1 >/dev/null &&
+        ip -n "$1" link set lo up
 }
 
 lab__net_up()
