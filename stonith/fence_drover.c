@@ -36,7 +36,6 @@ static const char metadata[] =
     "held by droverd). Keys derive from the cluster name and the node name, so they never drift "
     "when nodes come and go. The fenced node's droverd sees its key vanish and stops its VMs. "
     "Unfencing (on) registers the node and reserves the device if nobody holds it.</longdesc>\n"
-    "<vendor-url>https://github.com/drover-ha/drover</vendor-url>\n"
     "<parameters>\n"
     "  <parameter name=\"action\" unique=\"0\" required=\"1\">\n"
     "    <getopt mixed=\"-o, --action=[action]\"/>\n"

@@ -38,6 +38,8 @@ usage(FILE *f)
             "        preempt-abort KEY VICTIM TYPE, probe-write [LBA]\n"
             "      options: --initiator IQN  --timeout-ms N\n"
             "  status [--ipc NAME]               what droverd holds: node, key, devices\n"
+            "  probe [--ipc NAME] DEVICE         may this node write to DEVICE? (through droverd's\n"
+            "                                    session; exit 3 if a reservation refuses it)\n"
             "DEVICE is a SCSI block/sg device or iscsi://[user%%password@]portal[:port]/iqn/lun.\n"
             "TYPE is we, ea, wero, earo, wear, eaar (or 1, 3, 5, 6, 7, 8).\n"
             "exit: 0 ok, 1 failed, 2 usage, 3 reservation conflict, 4 droverd unreachable\n");
@@ -387,12 +389,39 @@ cmd_status(int argc, char **argv)
         fprintf(stderr, "drover status: droverd: %s\n", dr_strerror(rc));
         return rc;
     }
-    printf("node=%s cluster=%s key=0x%016" PRIx64 " state=%s\n", st.node, st.cluster, st.key,
-           dr_daemon_state_name(st.state));
+    printf("node=%s cluster=%s key=0x%016" PRIx64 " state=%s vms_destroyed=%u\n", st.node,
+           st.cluster, st.key, dr_daemon_state_name(st.state), st.vms_destroyed);
     for (size_t i = 0; i < st.n_devices; i++) {
         printf("  %s: %s\n", st.devices[i].spec, dr_daemon_state_name(st.devices[i].state));
     }
     return 0;
+}
+
+static int
+cmd_probe(int argc, char **argv)
+{
+    const char *ipc = NULL, *dev;
+    int rc;
+
+    if (argc == 4 && strcmp(argv[1], "--ipc") == 0) {
+        ipc = argv[2];
+        dev = argv[3];
+    } else if (argc == 2) {
+        dev = argv[1];
+    } else {
+        fprintf(stderr, "drover probe: needs [--ipc NAME] DEVICE\n");
+        return -EINVAL;
+    }
+    rc = dr_daemon_probe_write(ipc, 5000, dev);
+    if (rc == 0) {
+        printf("%s: writable\n", dev);
+    } else if (rc == -DR_E_RESERVATION_CONFLICT) {
+        printf("%s: RESERVATION CONFLICT\n", dev);
+    } else {
+        fprintf(stderr, "drover probe: %s: %s\n", dev,
+                rc == -ENOENT ? "droverd does not hold this device" : dr_strerror(rc));
+    }
+    return rc;
 }
 
 int
@@ -419,6 +448,8 @@ main(int argc, char **argv)
         rc = cmd_key(argc - 1, argv + 1);
     } else if (strcmp(argv[1], "status") == 0) {
         rc = cmd_status(argc - 1, argv + 1);
+    } else if (strcmp(argv[1], "probe") == 0) {
+        rc = cmd_probe(argc - 1, argv + 1);
     } else {
         fprintf(stderr, "drover: unknown command '%s'\n", argv[1]);
         usage(stderr);
