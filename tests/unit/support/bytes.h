@@ -1,0 +1,16 @@
+/* Big-endian byte helpers for building answers in tests. */
+#ifndef DR_TEST_BYTES_H
+#define DR_TEST_BYTES_H
+
+#include <stdint.h>
+
+static inline void
+put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+#endif
