@@ -165,69 +165,100 @@ print_full_status(struct dr_pr_device *dev)
     return 0;
 }
 
-/* Run one PR action; argv[0] is the action name. */
+static int
+arg_key(const char *s, uint64_t *out)
+{
+    if (parse_key(s, out) < 0) {
+        fprintf(stderr, "drover pr: '%s' is not a key (a number, e.g. 0x6472f0940f4e2874)\n", s);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int
+arg_type(const char *s, enum dr_pr_type *out)
+{
+    if (dr_pr_type_parse(s, out) < 0) {
+        fprintf(stderr, "drover pr: '%s' is not a reservation type (we, ea, wero, earo, wear, "
+                        "eaar or 1, 3, 5, 6, 7, 8)\n",
+                s);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/*
+ * Run one PR action; argv[0] is the action name. With dev == NULL only the arguments are
+ * checked, so that a usage error is reported before any device is opened.
+ */
 static int
 pr_action(struct dr_pr_device *dev, int argc, char **argv)
 {
     const char *a = argv[0];
-    uint64_t k1 = 0, k2 = 0;
+    uint64_t k1 = 0, k2 = 0, lba = 0;
     enum dr_pr_type type = DR_PR_TYPE_WRITE_EXCLUSIVE_RO;
     bool preempt_abort = strcmp(a, "preempt-abort") == 0;
+    int rc;
 
     argc--;
     argv++;
+    if (strcmp(a, "read-keys") == 0 || strcmp(a, "read-reservation") == 0 ||
+        strcmp(a, "caps") == 0 || strcmp(a, "full-status") == 0 || strcmp(a, "clear") == 0 ||
+        strcmp(a, "register-ignore") == 0) {
+        int want = (strcmp(a, "clear") == 0 || strcmp(a, "register-ignore") == 0) ? 1 : 0;
+        rc = need_args(argc, want, a) ?: (want ? arg_key(argv[0], &k1) : 0);
+    } else if (strcmp(a, "register") == 0) {
+        rc = need_args(argc, 2, a) ?: arg_key(argv[0], &k1) ?: arg_key(argv[1], &k2);
+    } else if (strcmp(a, "reserve") == 0 || strcmp(a, "release") == 0) {
+        rc = need_args(argc, 2, a) ?: arg_key(argv[0], &k1) ?: arg_type(argv[1], &type);
+    } else if (strcmp(a, "preempt") == 0 || preempt_abort) {
+        rc = need_args(argc, 3, a) ?: arg_key(argv[0], &k1) ?: arg_key(argv[1], &k2)
+                                          ?: arg_type(argv[2], &type);
+    } else if (strcmp(a, "probe-write") == 0) {
+        rc = argc > 1 ? need_args(argc, 1, a) : 0;
+        if (rc == 0 && argc == 1 && (parse_key(argv[0], &lba) < 0 || lba > UINT32_MAX)) {
+            fprintf(stderr, "drover pr: '%s' is not a block address (0..%u)\n", argv[0],
+                    UINT32_MAX);
+            rc = -EINVAL;
+        }
+    } else {
+        fprintf(stderr, "drover pr: unknown action '%s'\n", a);
+        rc = -EINVAL;
+    }
+    if (rc < 0 || dev == NULL) {
+        return rc;
+    }
     if (strcmp(a, "read-keys") == 0) {
-        return need_args(argc, 0, a) ?: print_keys(dev);
+        return print_keys(dev);
     }
     if (strcmp(a, "read-reservation") == 0) {
-        return need_args(argc, 0, a) ?: print_reservation(dev);
+        return print_reservation(dev);
     }
     if (strcmp(a, "caps") == 0) {
-        return need_args(argc, 0, a) ?: print_caps(dev);
+        return print_caps(dev);
     }
     if (strcmp(a, "full-status") == 0) {
-        return need_args(argc, 0, a) ?: print_full_status(dev);
+        return print_full_status(dev);
     }
     if (strcmp(a, "register") == 0) {
-        if (need_args(argc, 2, a) || parse_key(argv[0], &k1) || parse_key(argv[1], &k2)) {
-            return -EINVAL;
-        }
         return dr_pr_register(dev, k1, k2, 0);
     }
     if (strcmp(a, "register-ignore") == 0) {
-        if (need_args(argc, 1, a) || parse_key(argv[0], &k2)) {
-            return -EINVAL;
-        }
-        return dr_pr_register_ignore(dev, k2, 0);
+        return dr_pr_register_ignore(dev, k1, 0);
     }
-    if (strcmp(a, "reserve") == 0 || strcmp(a, "release") == 0) {
-        if (need_args(argc, 2, a) || parse_key(argv[0], &k1) || dr_pr_type_parse(argv[1], &type)) {
-            return -EINVAL;
-        }
-        return a[2] == 's' ? dr_pr_reserve(dev, k1, type) : dr_pr_release(dev, k1, type);
+    if (strcmp(a, "reserve") == 0) {
+        return dr_pr_reserve(dev, k1, type);
+    }
+    if (strcmp(a, "release") == 0) {
+        return dr_pr_release(dev, k1, type);
     }
     if (strcmp(a, "clear") == 0) {
-        if (need_args(argc, 1, a) || parse_key(argv[0], &k1)) {
-            return -EINVAL;
-        }
         return dr_pr_clear(dev, k1);
     }
-    if (strcmp(a, "preempt") == 0 || preempt_abort) {
-        if (need_args(argc, 3, a) || parse_key(argv[0], &k1) || parse_key(argv[1], &k2) ||
-            dr_pr_type_parse(argv[2], &type)) {
-            return -EINVAL;
-        }
-        return dr_pr_preempt(dev, k1, k2, type, preempt_abort);
-    }
     if (strcmp(a, "probe-write") == 0) {
-        uint64_t lba = 0;
-        if (argc > 1 || (argc == 1 && (parse_key(argv[0], &lba) || lba > UINT32_MAX))) {
-            return -EINVAL;
-        }
         return dr_pr_probe_write(dev, (uint32_t)lba);
     }
-    fprintf(stderr, "drover pr: unknown action '%s'\n", a);
-    return -EINVAL;
+    return dr_pr_preempt(dev, k1, k2, type, preempt_abort);
 }
 
 struct dev_opts {
@@ -309,6 +340,10 @@ cmd_pr(int argc, char **argv)
             argc = i;
             break;
         }
+    }
+    rc = pr_action(NULL, argc - 1, argv + 1);
+    if (rc < 0) {
+        return rc;
     }
     rc = dr_pr_open(argv[0], &o.open, &dev);
     if (rc < 0) {

@@ -490,6 +490,23 @@ dr_fence_args_parse_stdin(struct dr_fence_args *a, const char *buf, size_t len, 
     return 0;
 }
 
+static bool
+known_key(const char *key)
+{
+    static const char *const keys[] = {
+        "action",      "option",   "plug",          "port",       "nodename",
+        "cluster_name", "corosync_conf", "initiator_prefix", "ipc_name", "devices",
+        "initiators",  "reservation_type", "timeout_ms", "use_daemon", "verbose",
+        "debug",
+    };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(key, keys[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int
 dr_fence_args_parse_argv(struct dr_fence_args *a, int argc, char *const *argv, char *err,
                          size_t err_len)
@@ -525,6 +542,10 @@ dr_fence_args_parse_argv(struct dr_fence_args *a, int argc, char *const *argv, c
                 if (*p == '-') {
                     *p = '_';
                 }
+            }
+            if (!known_key(key)) {
+                set_err(err, err_len, "unknown option '%.64s'", arg);
+                return -EINVAL;
             }
             if (eq != NULL) {
                 value = eq + 1;

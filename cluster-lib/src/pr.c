@@ -235,6 +235,14 @@ run_on_path(struct dr_pr_device *dev, struct dr__pr_path *p, struct dr__scsi_cmd
             dr__scsi_status_format(cmd->status, &cmd->decoded, desc, sizeof(desc));
             dr_debug("%s: CDB [%s]: %s", p->name, cdb_hex, desc);
         }
+        if (rc == -DR_E_ILLEGAL_REQUEST && cmd->decoded.asc == 0x20 &&
+            (cmd->cdb[0] == 0x5e || cmd->cdb[0] == 0x5f)) {
+            /* INVALID COMMAND OPERATION CODE: the LU has no persistent reservations at all. */
+            dr_err("%s does not support SCSI-3 persistent reservations (PERSISTENT RESERVE %s "
+                   "is an invalid operation code there)",
+                   p->name, cmd->cdb[0] == 0x5e ? "IN" : "OUT");
+            return -DR_E_NOT_SUPPORTED;
+        }
         if (rc != -DR_E_UNIT_ATTENTION) {
             return rc;
         }
@@ -264,6 +272,7 @@ pr_in(struct dr_pr_device *dev, enum dr_pr_in_action sa, uint8_t **buf_out, size
     uint8_t cdb[DR__PR_CDB_LEN];
     size_t alloc = IN_FIRST_ALLOC;
     uint8_t *buf = NULL;
+    size_t got = 0;
     int rc;
 
     for (int round = 0; round < 2; round++) {
@@ -286,6 +295,7 @@ pr_in(struct dr_pr_device *dev, enum dr_pr_in_action sa, uint8_t **buf_out, size
             free(buf);
             return rc;
         }
+        got = cmd.xfer_len;
         needed = dr__pr_in_needed(sa, buf, cmd.xfer_len);
         if (needed > (long)alloc && alloc < IN_MAX_ALLOC) {
             /* The answer did not fit: ask again with the length the device announced. */
@@ -296,8 +306,9 @@ pr_in(struct dr_pr_device *dev, enum dr_pr_in_action sa, uint8_t **buf_out, size
         *len_out = cmd.xfer_len;
         return 0;
     }
+    /* Still too long (the answer grew between the reads): hand over only what arrived. */
     *buf_out = buf;
-    *len_out = alloc;
+    *len_out = got;
     return 0;
 }
 
@@ -600,6 +611,10 @@ dr_pr_probe_write(struct dr_pr_device *dev, uint32_t lba)
     cmd.buf = block;
     cmd.buf_len = block_len;
     rc = run_any_path(dev, &cmd);
+    if (rc == 0 && cmd.xfer_len < block_len) {
+        /* Writing back a block we did not read in full would change the medium. */
+        rc = -DR_E_BAD_RESPONSE;
+    }
     if (rc == 0) {
         cdb[0] = 0x2a;
         cdb[1] = 0x08; /* FUA */
