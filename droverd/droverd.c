@@ -103,8 +103,7 @@ static void
 set_state(struct held_dev *h, uint32_t state)
 {
     if (h->state != state) {
-        LOG(state == DR_DAEMON_STATE_FENCED || state == DR_DAEMON_STATE_LOST ? LOG_ERR
-                                                                             : LOG_NOTICE,
+        LOG(state == DR_DAEMON_STATE_FENCED || state == DR_DAEMON_STATE_LOST ? LOG_ERR : LOG_NOTICE,
             "%s: %s -> %s", h->spec, dr_daemon_state_name(h->state), dr_daemon_state_name(state));
         h->state = state;
     }
@@ -152,8 +151,7 @@ register_here(struct held_dev *h)
             describe(h, rc, buf, sizeof(buf)));
         return rc;
     }
-    LOG(LOG_NOTICE, "%s: registered key 0x%016" PRIx64 " for node %s", h->spec, d.key,
-        d.cfg.node);
+    LOG(LOG_NOTICE, "%s: registered key 0x%016" PRIx64 " for node %s", h->spec, d.key, d.cfg.node);
     rc = ensure_reserved(h);
     if (rc == 0) {
         set_state(h, DR_DAEMON_STATE_REGISTERED);
@@ -243,8 +241,8 @@ watch_device(struct held_dev *h)
         return;
     }
     if (!keys_contain(&keys, d.key) && h->state == DR_DAEMON_STATE_REGISTERED) {
-        LOG(LOG_ERR, "%s: key 0x%016" PRIx64 " of %s is gone: this node has been fenced",
-            h->spec, d.key, d.cfg.node);
+        LOG(LOG_ERR, "%s: key 0x%016" PRIx64 " of %s is gone: this node has been fenced", h->spec,
+            d.key, d.cfg.node);
         set_state(h, DR_DAEMON_STATE_FENCED);
     }
     dr_pr_keys_free(&keys);
@@ -280,7 +278,8 @@ enforce_no_vms(void)
         dr_vm_conn_close(d.vm);
         d.vm = NULL;
     }
-    if (d.vm == NULL && dr_vm_conn_open(d.cfg.libvirt_uri[0] ? d.cfg.libvirt_uri : NULL, &d.vm) < 0) {
+    if (d.vm == NULL &&
+        dr_vm_conn_open(d.cfg.libvirt_uri[0] ? d.cfg.libvirt_uri : NULL, &d.vm) < 0) {
         LOG(LOG_ERR, "cannot reach libvirt to stop this node's VMs; retrying");
         return;
     }
@@ -536,21 +535,20 @@ on_signal(int32_t sig, void *data)
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: droverd --cluster NAME --devices DEV[,DEV...] [options]\n"
-            "  --node NAME                this node's name (default: host name)\n"
-            "  --cluster NAME             cluster name (keys derive from it)\n"
-            "  --devices LIST             block devices and/or iscsi:// URLs\n"
-            "  --initiator IQN            initiator name for iscsi:// devices\n"
-            "                             (default iqn.2026-11.org.drover:NODE)\n"
-            "  --reservation-type TYPE    default wero\n"
-            "  --watch-interval-ms N      how often the own key is checked (default 200)\n"
-            "  --timeout-ms N             login and command timeout (default 2000)\n"
-            "  --unfence-at-start yes|no  register on an empty device at start (default yes)\n"
-            "  --libvirt-uri URI          default qemu:///system\n"
-            "  --no-libvirt               never stop VMs (storage-only nodes)\n"
-            "  --ipc-name NAME            default droverd\n"
-            "  --log-file PATH  --pid-file PATH  --debug\n");
+    fprintf(f, "usage: droverd --cluster NAME --devices DEV[,DEV...] [options]\n"
+               "  --node NAME                this node's name (default: host name)\n"
+               "  --cluster NAME             cluster name (keys derive from it)\n"
+               "  --devices LIST             block devices and/or iscsi:// URLs\n"
+               "  --initiator IQN            initiator name for iscsi:// devices\n"
+               "                             (default iqn.2026-11.org.drover:NODE)\n"
+               "  --reservation-type TYPE    default wero\n"
+               "  --watch-interval-ms N      how often the own key is checked (default 200)\n"
+               "  --timeout-ms N             login and command timeout (default 2000)\n"
+               "  --unfence-at-start yes|no  register on an empty device at start (default yes)\n"
+               "  --libvirt-uri URI          default qemu:///system\n"
+               "  --no-libvirt               never stop VMs (storage-only nodes)\n"
+               "  --ipc-name NAME            default droverd\n"
+               "  --log-file PATH  --pid-file PATH  --debug\n");
 }
 
 static int
@@ -594,8 +592,9 @@ add_devices(const char *list)
         }
         if (d.n_devs == DR_DAEMON_MAX_DEVICES || strlen(t) >= DR_DAEMON_SPEC_MAX ||
             (t[0] != '/' && strncmp(t, "iscsi://", 8) != 0)) {
-            fprintf(stderr, "droverd: bad device '%s' (an absolute path or iscsi:// URL; at most "
-                            "%d devices)\n",
+            fprintf(stderr,
+                    "droverd: bad device '%s' (an absolute path or iscsi:// URL; at most "
+                    "%d devices)\n",
                     t, DR_DAEMON_MAX_DEVICES);
             free(copy);
             return -EINVAL;

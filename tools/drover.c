@@ -28,21 +28,21 @@ enum {
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: drover [--debug] COMMAND ...\n"
-            "  key CLUSTER NODE                  print the node's reservation key\n"
-            "  keys [--initiator IQN] DEVICE...  registered keys and reservation of each device\n"
-            "  pr DEVICE ACTION [ARGS]           one PR action: read-keys, read-reservation,\n"
-            "        caps, full-status, register OLD NEW, register-ignore NEW,\n"
-            "        reserve KEY TYPE, release KEY TYPE, clear KEY, preempt KEY VICTIM TYPE,\n"
-            "        preempt-abort KEY VICTIM TYPE, probe-write [LBA]\n"
-            "      options: --initiator IQN  --timeout-ms N\n"
-            "  status [--ipc NAME]               what droverd holds: node, key, devices\n"
-            "  probe [--ipc NAME] DEVICE         may this node write to DEVICE? (through droverd's\n"
-            "                                    session; exit 3 if a reservation refuses it)\n"
-            "DEVICE is a SCSI block/sg device or iscsi://[user%%password@]portal[:port]/iqn/lun.\n"
-            "TYPE is we, ea, wero, earo, wear, eaar (or 1, 3, 5, 6, 7, 8).\n"
-            "exit: 0 ok, 1 failed, 2 usage, 3 reservation conflict, 4 droverd unreachable\n");
+    fprintf(
+        f, "usage: drover [--debug] COMMAND ...\n"
+           "  key CLUSTER NODE                  print the node's reservation key\n"
+           "  keys [--initiator IQN] DEVICE...  registered keys and reservation of each device\n"
+           "  pr DEVICE ACTION [ARGS]           one PR action: read-keys, read-reservation,\n"
+           "        caps, full-status, register OLD NEW, register-ignore NEW,\n"
+           "        reserve KEY TYPE, release KEY TYPE, clear KEY, preempt KEY VICTIM TYPE,\n"
+           "        preempt-abort KEY VICTIM TYPE, probe-write [LBA]\n"
+           "      options: --initiator IQN  --timeout-ms N\n"
+           "  status [--ipc NAME]               what droverd holds: node, key, devices\n"
+           "  probe [--ipc NAME] DEVICE         may this node write to DEVICE? (through droverd's\n"
+           "                                    session; exit 3 if a reservation refuses it)\n"
+           "DEVICE is a SCSI block/sg device or iscsi://[user%%password@]portal[:port]/iqn/lun.\n"
+           "TYPE is we, ea, wero, earo, wear, eaar (or 1, 3, 5, 6, 7, 8).\n"
+           "exit: 0 ok, 1 failed, 2 usage, 3 reservation conflict, 4 droverd unreachable\n");
 }
 
 static int
@@ -135,8 +135,8 @@ print_caps(struct dr_pr_device *dev)
     if (rc < 0) {
         return rc;
     }
-    printf("crh=%d sip_c=%d atp_c=%d ptpl_c=%d ptpl_a=%d tmv=%d types:", c.crh, c.sip_c,
-           c.atp_c, c.ptpl_c, c.ptpl_a, c.tmv);
+    printf("crh=%d sip_c=%d atp_c=%d ptpl_c=%d ptpl_a=%d tmv=%d types:", c.crh, c.sip_c, c.atp_c,
+           c.ptpl_c, c.ptpl_a, c.tmv);
     for (unsigned int t = 1; t <= 8; t++) {
         if (c.type_mask & (1u << t)) {
             printf(" %s", dr_pr_type_name(t));
@@ -179,8 +179,9 @@ static int
 arg_type(const char *s, enum dr_pr_type *out)
 {
     if (dr_pr_type_parse(s, out) < 0) {
-        fprintf(stderr, "drover pr: '%s' is not a reservation type (we, ea, wero, earo, wear, "
-                        "eaar or 1, 3, 5, 6, 7, 8)\n",
+        fprintf(stderr,
+                "drover pr: '%s' is not a reservation type (we, ea, wero, earo, wear, "
+                "eaar or 1, 3, 5, 6, 7, 8)\n",
                 s);
         return -EINVAL;
     }

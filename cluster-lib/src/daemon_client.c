@@ -176,8 +176,8 @@ dr_daemon_unfence(const char *ipc_name, unsigned int timeout_ms, enum dr_pr_type
 }
 
 static int
-device_call(const char *ipc_name, unsigned int timeout_ms, int op, const char *device,
-            uint64_t key, uint32_t type, uint32_t flags, struct dr__daemon_res *res)
+device_call(const char *ipc_name, unsigned int timeout_ms, int op, const char *device, uint64_t key,
+            uint32_t type, uint32_t flags, struct dr__daemon_res *res)
 {
     struct dr__daemon_req req = {0};
 

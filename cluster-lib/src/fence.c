@@ -189,8 +189,8 @@ off_one(struct fence_ctx *c, const char *spec)
         goto out;
     }
     if (!keys_contain(&keys, c->plug_key)) {
-        dr_info("%s: key 0x%016" PRIx64 " of %s is not registered: already off", spec,
-                c->plug_key, c->a->plug);
+        dr_info("%s: key 0x%016" PRIx64 " of %s is not registered: already off", spec, c->plug_key,
+                c->a->plug);
     } else {
         if (!daemon) {
             rc = ensure_registered(c, spec, dev, &keys);

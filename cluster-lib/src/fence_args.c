@@ -237,8 +237,8 @@ add_initiator(struct dr_fence_args *a, const char *pair, char *err, size_t err_l
         return -EINVAL;
     }
     if (!valid_iqn(eq + 1)) {
-        set_err(err, err_len, "initiators entry '%.128s': '%s' is not an iSCSI name (iqn.…)",
-                pair, eq + 1);
+        set_err(err, err_len, "initiators entry '%.128s': '%s' is not an iSCSI name (iqn.…)", pair,
+                eq + 1);
         return -EINVAL;
     }
     if (a->n_initiators == DR_FENCE_MAX_NODES) {
@@ -285,8 +285,7 @@ parse_uint(const char *key, const char *value, unsigned long min, unsigned long 
 }
 
 static int
-parse_bool(const char *key, const char *value, int *out, bool allow_auto, char *err,
-           size_t err_len)
+parse_bool(const char *key, const char *value, int *out, bool allow_auto, char *err, size_t err_len)
 {
     static const char *const yes[] = {"1", "yes", "true", "on", "y"};
     static const char *const no[] = {"0", "no", "false", "off", "n"};
@@ -494,10 +493,10 @@ static bool
 known_key(const char *key)
 {
     static const char *const keys[] = {
-        "action",      "option",   "plug",          "port",       "nodename",
-        "cluster_name", "corosync_conf", "initiator_prefix", "ipc_name", "devices",
-        "initiators",  "reservation_type", "timeout_ms", "use_daemon", "verbose",
-        "debug",
+        "action",     "option",       "plug",          "port",
+        "nodename",   "cluster_name", "corosync_conf", "initiator_prefix",
+        "ipc_name",   "devices",      "initiators",    "reservation_type",
+        "timeout_ms", "use_daemon",   "verbose",       "debug",
     };
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         if (strcmp(key, keys[i]) == 0) {
@@ -608,8 +607,7 @@ dr_fence_initiator_for(const struct dr_fence_args *a, const char *node, char *bu
         }
     }
     snprintf(buf, len, "%s%s",
-             a->initiator_prefix != NULL ? a->initiator_prefix : "iqn.2026-11.org.drover:",
-             node);
+             a->initiator_prefix != NULL ? a->initiator_prefix : "iqn.2026-11.org.drover:", node);
     return buf;
 }
 

@@ -135,8 +135,8 @@ dr_pr_open(const char *spec, const struct dr_pr_open_opts *opts, struct dr_pr_de
     if (dev == NULL) {
         return -ENOMEM;
     }
-    dev->ua_retries = (opts != NULL && opts->ua_retries != 0) ? opts->ua_retries
-                                                              : DEFAULT_UA_RETRIES;
+    dev->ua_retries =
+        (opts != NULL && opts->ua_retries != 0) ? opts->ua_retries : DEFAULT_UA_RETRIES;
     dev->spec = strdup(spec);
     if (dev->spec == NULL) {
         free(dev);
@@ -429,9 +429,8 @@ dr_pr_full_status_free(struct dr_pr_full_status *st)
 }
 
 static void
-out_cmd(struct dr__scsi_cmd *cmd, uint8_t cdb[DR__PR_CDB_LEN],
-        uint8_t params[DR__PR_OUT_PARAM_LEN], enum dr_pr_out_action sa, uint8_t type,
-        uint64_t key, uint64_t sa_key, uint8_t flags)
+out_cmd(struct dr__scsi_cmd *cmd, uint8_t cdb[DR__PR_CDB_LEN], uint8_t params[DR__PR_OUT_PARAM_LEN],
+        enum dr_pr_out_action sa, uint8_t type, uint64_t key, uint64_t sa_key, uint8_t flags)
 {
     dr__pr_out_cdb(cdb, sa, 0, type, DR__PR_OUT_PARAM_LEN);
     dr__pr_out_params(params, key, sa_key, flags);
@@ -445,8 +444,8 @@ out_cmd(struct dr__scsi_cmd *cmd, uint8_t cdb[DR__PR_CDB_LEN],
 
 /* REGISTER-type actions go to every path: each I_T nexus holds its own registration. */
 static int
-pr_out_all_paths(struct dr_pr_device *dev, enum dr_pr_out_action sa, uint64_t key,
-                 uint64_t sa_key, unsigned int flags)
+pr_out_all_paths(struct dr_pr_device *dev, enum dr_pr_out_action sa, uint64_t key, uint64_t sa_key,
+                 unsigned int flags)
 {
     uint8_t cdb[DR__PR_CDB_LEN], params[DR__PR_OUT_PARAM_LEN];
     struct dr__scsi_cmd cmd;
@@ -569,8 +568,8 @@ read_capacity_block_len(struct dr_pr_device *dev, uint32_t *block_len)
     if (cmd.xfer_len < 8) {
         return -DR_E_BAD_RESPONSE;
     }
-    *block_len = ((uint32_t)data[4] << 24) | ((uint32_t)data[5] << 16) |
-                 ((uint32_t)data[6] << 8) | data[7];
+    *block_len =
+        ((uint32_t)data[4] << 24) | ((uint32_t)data[5] << 16) | ((uint32_t)data[6] << 8) | data[7];
     if (*block_len == 0 || *block_len > 65536) {
         return -DR_E_BAD_RESPONSE;
     }

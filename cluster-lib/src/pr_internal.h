@@ -26,12 +26,12 @@ struct dr__scsi_cmd {
     const uint8_t *cdb;
     size_t cdb_len;
     enum dr__dir dir;
-    uint8_t *buf;      /* data in or out */
-    size_t buf_len;    /* allocation / parameter list length */
-    size_t xfer_len;   /* set by the transport: bytes actually transferred in */
-    uint8_t status;    /* set by the transport: SCSI status byte */
+    uint8_t *buf;    /* data in or out */
+    size_t buf_len;  /* allocation / parameter list length */
+    size_t xfer_len; /* set by the transport: bytes actually transferred in */
+    uint8_t status;  /* set by the transport: SCSI status byte */
     uint8_t sense[DR__SENSE_MAX];
-    size_t sense_len;  /* raw sense bytes, when the transport has them */
+    size_t sense_len;             /* raw sense bytes, when the transport has them */
     struct dr_scsi_sense decoded; /* set when the transport decoded sense itself */
 };
 
@@ -52,8 +52,8 @@ struct dr_pr_transport {
 
 struct dr__pr_path {
     const struct dr_pr_transport *transport;
-    char *name;      /* the device node or URL of this path */
-    void *priv;      /* transport state */
+    char *name; /* the device node or URL of this path */
+    void *priv; /* transport state */
     unsigned int timeout_ms;
 };
 

@@ -26,7 +26,7 @@
 struct iscsi_priv {
     struct iscsi_context *ctx;
     int lun;
-    bool broken;   /* a command timed out or the connection dropped */
+    bool broken;    /* a command timed out or the connection dropped */
     int sock_errno; /* the socket's own error, which libiscsi's messages may hide */
 };
 

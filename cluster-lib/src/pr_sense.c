@@ -123,10 +123,10 @@ const char *
 dr_scsi_sense_key_name(uint8_t key)
 {
     static const char *const names[16] = {
-        "NO SENSE",        "RECOVERED ERROR", "NOT READY",       "MEDIUM ERROR",
-        "HARDWARE ERROR",  "ILLEGAL REQUEST", "UNIT ATTENTION",  "DATA PROTECT",
-        "BLANK CHECK",     "VENDOR SPECIFIC", "COPY ABORTED",    "ABORTED COMMAND",
-        "RESERVED (0xC)",  "VOLUME OVERFLOW", "MISCOMPARE",      "COMPLETED",
+        "NO SENSE",       "RECOVERED ERROR", "NOT READY",      "MEDIUM ERROR",
+        "HARDWARE ERROR", "ILLEGAL REQUEST", "UNIT ATTENTION", "DATA PROTECT",
+        "BLANK CHECK",    "VENDOR SPECIFIC", "COPY ABORTED",   "ABORTED COMMAND",
+        "RESERVED (0xC)", "VOLUME OVERFLOW", "MISCOMPARE",     "COMPLETED",
     };
     return names[key & 0x0f];
 }
@@ -211,7 +211,9 @@ dr__scsi_status_format(uint8_t status, const struct dr_scsi_sense *sense, char *
         return;
     }
     asc = dr_scsi_asc_name(sense->asc, sense->ascq);
-    snprintf(buf, len, "CHECK CONDITION, %s, ASC/ASCQ %02x/%02x %s%s", dr_scsi_sense_key_name(sense->key),
-             sense->asc, sense->ascq, asc != NULL ? asc : "(unlisted)",
-             sense->field_valid ? (sense->in_cdb ? ", field in CDB" : ", field in parameter list") : "");
+    snprintf(buf, len, "CHECK CONDITION, %s, ASC/ASCQ %02x/%02x %s%s",
+             dr_scsi_sense_key_name(sense->key), sense->asc, sense->ascq,
+             asc != NULL ? asc : "(unlisted)",
+             sense->field_valid ? (sense->in_cdb ? ", field in CDB" : ", field in parameter list")
+                                : "");
 }

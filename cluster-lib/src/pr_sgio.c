@@ -116,7 +116,7 @@ sgio_exec(struct dr__pr_path *path, struct dr__scsi_cmd *cmd)
     if ((io.driver_status & 0x0f) != 0) {
         dr_debug("%s: SG_IO driver status 0x%x", path->name, io.driver_status);
         return (io.driver_status & 0x0f) == 0x06 /* DRIVER_TIMEOUT */ ? -ETIMEDOUT
-                                                                       : -DR_E_TRANSPORT;
+                                                                      : -DR_E_TRANSPORT;
     }
     return 0;
 }
@@ -159,8 +159,7 @@ dr__pr_dm_slaves(const char *sysfs_root, const char *dev_path, char ***out, size
     }
     fclose(f);
     if (strncmp(uuid, "mpath-", 6) != 0) {
-        dr_err("%s is a device-mapper device but not a multipath map (uuid %.40s)", dev_path,
-               uuid);
+        dr_err("%s is a device-mapper device but not a multipath map (uuid %.40s)", dev_path, uuid);
         return -ENOTTY;
     }
     d = opendir(dir);

@@ -50,8 +50,8 @@ dr__pr_in_cdb(uint8_t cdb[DR__PR_CDB_LEN], enum dr_pr_in_action sa, uint16_t all
 }
 
 void
-dr__pr_out_cdb(uint8_t cdb[DR__PR_CDB_LEN], enum dr_pr_out_action sa, uint8_t scope,
-               uint8_t type, uint32_t param_len)
+dr__pr_out_cdb(uint8_t cdb[DR__PR_CDB_LEN], enum dr_pr_out_action sa, uint8_t scope, uint8_t type,
+               uint32_t param_len)
 {
     /* SPC-4 6.16.1, table 208: the parameter list length is 32 bits in bytes 5..8. */
     memset(cdb, 0, DR__PR_CDB_LEN);
@@ -65,8 +65,7 @@ dr__pr_out_cdb(uint8_t cdb[DR__PR_CDB_LEN], enum dr_pr_out_action sa, uint8_t sc
 }
 
 void
-dr__pr_out_params(uint8_t buf[DR__PR_OUT_PARAM_LEN], uint64_t key, uint64_t sa_key,
-                  uint8_t flags)
+dr__pr_out_params(uint8_t buf[DR__PR_OUT_PARAM_LEN], uint64_t key, uint64_t sa_key, uint8_t flags)
 {
     /* SPC-4 6.16.3, table 214: key, service action key, obsolete scope address, flags. */
     memset(buf, 0, DR__PR_OUT_PARAM_LEN);
@@ -178,7 +177,8 @@ dr__pr_parse_caps(const uint8_t *buf, size_t len, struct dr_pr_caps *out)
     out->tmv = (buf[3] & 0x80) != 0;
     out->allow_commands = (uint8_t)((buf[3] >> 4) & 0x07);
     out->ptpl_a = (buf[3] & 0x01) != 0;
-    /* Table 207: WR_EX_AR bit 7, EX_AC_RO 6, WR_EX_RO 5, EX_AC 3, WR_EX 1; EX_AC_AR byte 5 bit 0. */
+    /* Table 207: WR_EX_AR bit 7, EX_AC_RO 6, WR_EX_RO 5, EX_AC 3, WR_EX 1; EX_AC_AR byte 5 bit 0.
+     */
     if (buf[4] & 0x80) {
         mask |= 1u << DR_PR_TYPE_WRITE_EXCLUSIVE_AR;
     }
@@ -228,8 +228,8 @@ format_transport_id(const uint8_t *tid, size_t len, struct dr_pr_full_status_ent
         return;
     }
     for (size_t i = 0; i < len && pos + 3 < sizeof(e->transport_id); i++) {
-        pos += (size_t)snprintf(e->transport_id + pos, sizeof(e->transport_id) - pos, "%02x",
-                                tid[i]);
+        pos +=
+            (size_t)snprintf(e->transport_id + pos, sizeof(e->transport_id) - pos, "%02x", tid[i]);
     }
 }
 

@@ -25,7 +25,8 @@
 extern "C" {
 #endif
 
-/* Everything declared here is libdrover's public ABI (the library builds with hidden visibility). */
+/* Everything declared here is libdrover's public ABI (the library builds with hidden visibility).
+ */
 #pragma GCC visibility push(default)
 
 /** Default libqb IPC service name of droverd. */
@@ -41,11 +42,11 @@ extern "C" {
 
 /** What droverd knows of its registration on a device (and, worst of all, on the node). */
 enum dr_daemon_state {
-    DR_DAEMON_STATE_STARTING = 0,   /**< not yet logged in or not yet read */
-    DR_DAEMON_STATE_REGISTERED = 1, /**< our key is registered through our session */
+    DR_DAEMON_STATE_STARTING = 0,        /**< not yet logged in or not yet read */
+    DR_DAEMON_STATE_REGISTERED = 1,      /**< our key is registered through our session */
     DR_DAEMON_STATE_UNFENCE_PENDING = 2, /**< never registered; waiting for `on` (unfencing) */
-    DR_DAEMON_STATE_FENCED = 3,     /**< our key was removed: VMs are stopped and kept stopped */
-    DR_DAEMON_STATE_LOST = 4,       /**< the session to the device dropped; reconnecting */
+    DR_DAEMON_STATE_FENCED = 3, /**< our key was removed: VMs are stopped and kept stopped */
+    DR_DAEMON_STATE_LOST = 4,   /**< the session to the device dropped; reconnecting */
 };
 
 /** One device held by droverd. */
@@ -59,7 +60,7 @@ struct dr_daemon_status {
     char node[256];
     char cluster[256];
     uint64_t key;
-    uint32_t state; /**< enum dr_daemon_state: the worst of the devices' states */
+    uint32_t state;         /**< enum dr_daemon_state: the worst of the devices' states */
     uint32_t vms_destroyed; /**< VMs stopped because the node was fenced, since start */
     uint32_t n_devices;
     struct dr_daemon_device_status devices[DR_DAEMON_MAX_DEVICES];
@@ -96,8 +97,7 @@ int dr_daemon_has_device(const char *ipc_name, unsigned int timeout_ms, const ch
  *         registration there is gone; PR and transport errors; -DR_E_DAEMON; -DR_E_PROTOCOL.
  */
 int dr_daemon_preempt(const char *ipc_name, unsigned int timeout_ms, const char *device,
-                      uint64_t victim_key, enum dr_pr_type type, bool try_abort,
-                      bool *fell_back);
+                      uint64_t victim_key, enum dr_pr_type type, bool try_abort, bool *fell_back);
 
 /**
  * READ KEYS on \p device through droverd's session.

@@ -15,7 +15,8 @@
 extern "C" {
 #endif
 
-/* Everything declared here is libdrover's public ABI (the library builds with hidden visibility). */
+/* Everything declared here is libdrover's public ABI (the library builds with hidden visibility).
+ */
 #pragma GCC visibility push(default)
 
 /** drover's own failure codes; returned negated (-DR_E_RESERVATION_CONFLICT). */

@@ -26,7 +26,8 @@
 extern "C" {
 #endif
 
-/* Everything declared here is libdrover's public ABI (the library builds with hidden visibility). */
+/* Everything declared here is libdrover's public ABI (the library builds with hidden visibility).
+ */
 #pragma GCC visibility push(default)
 
 /** Fence actions, as the fencer names them. */
@@ -56,16 +57,16 @@ struct dr_fence_initiator {
 /** Everything a fence call needs; strings are owned (see dr_fence_args_free()). */
 struct dr_fence_args {
     enum dr_fence_action action;
-    char *plug;         /**< the node acted on (plug, port) */
-    char *nodename;     /**< the node this runs on; default: the host name */
-    char *cluster_name; /**< default: totem.cluster_name of corosync_conf */
+    char *plug;          /**< the node acted on (plug, port) */
+    char *nodename;      /**< the node this runs on; default: the host name */
+    char *cluster_name;  /**< default: totem.cluster_name of corosync_conf */
     char *corosync_conf; /**< default /etc/corosync/corosync.conf */
     char *devices[DR_FENCE_MAX_DEVICES];
     size_t n_devices;
     struct dr_fence_initiator initiators[DR_FENCE_MAX_NODES];
     size_t n_initiators;
-    char *initiator_prefix; /**< IQN of an unmapped node = prefix + node name */
-    enum dr_pr_type type;   /**< reservation type; default WERO */
+    char *initiator_prefix;  /**< IQN of an unmapped node = prefix + node name */
+    enum dr_pr_type type;    /**< reservation type; default WERO */
     unsigned int timeout_ms; /**< per device and per command; default 5000 */
     char *ipc_name;          /**< droverd's IPC name; default DR_DAEMON_IPC_NAME */
     int use_daemon;          /**< 1 yes (required), 0 no, -1 auto (default) */

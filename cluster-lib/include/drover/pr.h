@@ -33,7 +33,8 @@
 extern "C" {
 #endif
 
-/* Everything declared here is libdrover's public ABI (the library builds with hidden visibility). */
+/* Everything declared here is libdrover's public ABI (the library builds with hidden visibility).
+ */
 #pragma GCC visibility push(default)
 
 /** Reservation types (SPC-4 table 212, the TYPE field). */
@@ -66,7 +67,7 @@ enum dr_pr_out_action {
 };
 
 /** Parameter-list flags of PERSISTENT RESERVE OUT (SPC-4 6.16.3, byte 20). */
-#define DR_PR_OUT_FLAG_APTPL 0x01u    /**< activate persist through power loss */
+#define DR_PR_OUT_FLAG_APTPL 0x01u     /**< activate persist through power loss */
 #define DR_PR_OUT_FLAG_ALL_TG_PT 0x04u /**< register on all target ports */
 #define DR_PR_OUT_FLAG_SPEC_I_PT 0x08u /**< specify initiator ports (not supported here) */
 
@@ -85,14 +86,14 @@ struct dr_pr_open_opts {
 
 /** Decoded SCSI sense data (fixed or descriptor format, SPC-4 4.5). */
 struct dr_scsi_sense {
-    bool valid;          /**< false if there was no (parsable) sense data */
-    uint8_t response;    /**< response code: 0x70, 0x71, 0x72 or 0x73 */
-    uint8_t key;         /**< sense key, 0x0 - 0xf */
-    uint8_t asc;         /**< additional sense code */
-    uint8_t ascq;        /**< additional sense code qualifier */
-    bool field_valid;    /**< sense-key specific field pointer present (SKSV) */
-    bool in_cdb;         /**< C/D bit: the field pointer points into the CDB */
-    uint16_t field;      /**< byte offset of the offending field */
+    bool valid;       /**< false if there was no (parsable) sense data */
+    uint8_t response; /**< response code: 0x70, 0x71, 0x72 or 0x73 */
+    uint8_t key;      /**< sense key, 0x0 - 0xf */
+    uint8_t asc;      /**< additional sense code */
+    uint8_t ascq;     /**< additional sense code qualifier */
+    bool field_valid; /**< sense-key specific field pointer present (SKSV) */
+    bool in_cdb;      /**< C/D bit: the field pointer points into the CDB */
+    uint16_t field;   /**< byte offset of the offending field */
 };
 
 /** Result of the most recent failed command on a device (for logs). */
@@ -111,20 +112,20 @@ struct dr_pr_keys {
 /** READ RESERVATION answer. */
 struct dr_pr_reservation {
     uint32_t generation;
-    bool reserved;  /**< false: no persistent reservation is held */
-    uint64_t key;   /**< holder's key (0 for all-registrants types) */
-    uint8_t scope;  /**< scope, 0 = LU_SCOPE */
-    uint8_t type;   /**< enum dr_pr_type */
+    bool reserved; /**< false: no persistent reservation is held */
+    uint64_t key;  /**< holder's key (0 for all-registrants types) */
+    uint8_t scope; /**< scope, 0 = LU_SCOPE */
+    uint8_t type;  /**< enum dr_pr_type */
 };
 
 /** REPORT CAPABILITIES answer (SPC-4 6.15.4). */
 struct dr_pr_caps {
-    bool crh;         /**< compatible reservation handling */
-    bool sip_c;       /**< specify initiator ports capable */
-    bool atp_c;       /**< all target ports capable */
-    bool ptpl_c;      /**< persist through power loss capable */
-    bool tmv;         /**< type mask valid */
-    bool ptpl_a;      /**< persist through power loss activated */
+    bool crh;           /**< compatible reservation handling */
+    bool sip_c;         /**< specify initiator ports capable */
+    bool atp_c;         /**< all target ports capable */
+    bool ptpl_c;        /**< persist through power loss capable */
+    bool tmv;           /**< type mask valid */
+    bool ptpl_a;        /**< persist through power loss activated */
     uint16_t type_mask; /**< bit (1 << type) set for every supported enum dr_pr_type */
     uint8_t allow_commands;
 };
@@ -133,11 +134,11 @@ struct dr_pr_caps {
 struct dr_pr_full_status_entry {
     uint64_t key;
     bool all_tg_pt;
-    bool holder;          /**< R_HOLDER: this nexus holds the reservation */
+    bool holder; /**< R_HOLDER: this nexus holds the reservation */
     uint8_t scope;
     uint8_t type;
-    uint16_t rel_tgt_port; /**< relative target port identifier */
-    uint8_t protocol;      /**< transport protocol identifier (5 = iSCSI) */
+    uint16_t rel_tgt_port;  /**< relative target port identifier */
+    uint8_t protocol;       /**< transport protocol identifier (5 = iSCSI) */
     char transport_id[256]; /**< iSCSI name (and ISID) or a hex dump of other transport IDs */
 };
 
@@ -243,8 +244,8 @@ int dr_pr_clear(struct dr_pr_device *dev, uint64_t key);
  * \return 0; -DR_E_RESERVATION_CONFLICT if \p key is not registered through this device;
  *         -DR_E_NOT_SUPPORTED if the device rejects PREEMPT AND ABORT; SCSI and transport codes.
  */
-int dr_pr_preempt(struct dr_pr_device *dev, uint64_t key, uint64_t victim_key,
-                  enum dr_pr_type type, bool abort);
+int dr_pr_preempt(struct dr_pr_device *dev, uint64_t key, uint64_t victim_key, enum dr_pr_type type,
+                  bool abort);
 
 /**
  * Read one block at \p lba and write the same bytes back (WRITE(10), FUA), to learn whether this
@@ -270,7 +271,8 @@ int dr_pr_key_derive(const char *cluster_name, const char *node_name, uint64_t *
  */
 int dr_pr_keys_check_unique(const char *cluster_name, const char *const *node_names, size_t n);
 
-/** Parse a reservation type: "wero", "write-exclusive-registrants-only", "5", ... \return 0, -EINVAL. */
+/** Parse a reservation type: "wero", "write-exclusive-registrants-only", "5", ... \return 0,
+ * -EINVAL. */
 int dr_pr_type_parse(const char *s, enum dr_pr_type *out);
 
 /** Short name of a reservation type ("WERO"); "unknown" for other values. */

@@ -17,7 +17,8 @@
 extern "C" {
 #endif
 
-/* Everything declared here is libdrover's public ABI (the library builds with hidden visibility). */
+/* Everything declared here is libdrover's public ABI (the library builds with hidden visibility).
+ */
 #pragma GCC visibility push(default)
 
 struct dr_vm_conn;
