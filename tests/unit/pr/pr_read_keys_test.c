@@ -223,13 +223,25 @@ test_scsi_errors_do_not_move_on(void **state)
     struct dr_pr_keys k = {0};
 
     /* The device answered: another path would get the same answer. */
-    fake_push_check(0x5, 0x20, 0x00);
+    fake_push_check(0x5, 0x24, 0x00);
     assert_int_equal(dr_pr_read_keys(*state, &k), -DR_E_ILLEGAL_REQUEST);
     fake_assert_calls(1);
     fake_reset();
     fake_push_fail(-ENOMEM);
     assert_int_equal(dr_pr_read_keys(*state, &k), -ENOMEM);
     fake_assert_calls(1);
+}
+
+static void
+test_no_persistent_reservations_at_all(void **state)
+{
+    struct dr_pr_keys k = {0};
+
+    /* 05/20/00 INVALID COMMAND OPERATION CODE: the LU has no PERSISTENT RESERVE IN. */
+    fake_push_check(0x5, 0x20, 0x00);
+    assert_int_equal(dr_pr_read_keys(*state, &k), -DR_E_NOT_SUPPORTED);
+    fake_assert_calls(1);
+    assert_int_equal(dr_pr_last_status(*state)->sense.asc, 0x20);
 }
 
 int
@@ -255,6 +267,8 @@ main(void)
                                         fake_teardown),
         cmocka_unit_test_setup_teardown(test_every_path_failing, fake_setup_3paths, fake_teardown),
         cmocka_unit_test_setup_teardown(test_scsi_errors_do_not_move_on, fake_setup_3paths,
+                                        fake_teardown),
+        cmocka_unit_test_setup_teardown(test_no_persistent_reservations_at_all, fake_setup,
                                         fake_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
