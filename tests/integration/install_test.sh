@@ -1,0 +1,42 @@
+#!/bin/bash
+# `cmake --install` with DESTDIR and prefix /usr puts every piece where Debian expects it, and a
+# program built against the installed headers with pkg-config links and runs.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+t_require cmake pkg-config cc
+
+W=$(mktemp -d /tmp/drinstall.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+D=$W/root
+t_expect_rc 0 "configure with prefix /usr" cmake -S "$DR_SOURCE_DIR" -B "$W/build" \
+    -DCMAKE_INSTALL_PREFIX=/usr -DDR_TESTS=OFF
+t_expect_rc 0 "build" cmake --build "$W/build" -j2
+t_expect_rc 0 "install into DESTDIR" env DESTDIR="$D" cmake --install "$W/build"
+ML=$(cc -print-multiarch)
+for f in usr/sbin/fence_drover usr/sbin/droverd usr/bin/drover usr/include/drover/pr.h \
+    usr/include/drover/fence.h "usr/lib/$ML/libdrover.so.0" "usr/lib/$ML/pkgconfig/drover.pc" \
+    usr/lib/systemd/system/droverd.service etc/default/droverd usr/share/man/man8/fence_drover.8; do
+    [[ -e $D/$f ]] && t_pass "installed /$f" || t_fail "missing /$f"
+done
+t_expect_out 0 '^DROVER_0.1' "libdrover exports a versioned ABI" sh -c \
+    "objdump -T '$D/usr/lib/$ML/libdrover.so.0' | awk '/dr_pr_open/ {print \$(NF-1)}'"
+T_OUT=$(nm -D --defined-only "$D/usr/lib/$ML/libdrover.so.0" | awk '{print $3}' | grep -v '^dr_[a-z]' | grep -v '^DROVER' || true)
+[[ -z $T_OUT ]] && t_pass "no symbol outside the dr_ API is exported" || t_fail "exported: $T_OUT"
+cat >"$W/use.c" <<'C'
+#include <drover/pr.h>
+#include <inttypes.h>
+#include <stdio.h>
+int main(void) {
+    uint64_t k;
+    if (dr_pr_key_derive("prod", "node1", &k) != 0) return 1;
+    printf("0x%016" PRIx64 "\n", k);
+    return 0;
+}
+C
+export PKG_CONFIG_SYSROOT_DIR=$D PKG_CONFIG_PATH=$D/usr/lib/$ML/pkgconfig
+t_expect_rc 0 "a program builds with pkg-config --cflags --libs drover" sh -c \
+    "cc -o '$W/use' '$W/use.c' \$(pkg-config --cflags --libs drover)"
+t_expect_out 0 '^0x6472' "and runs against the installed library" \
+    env LD_LIBRARY_PATH="$D/usr/lib/$ML" "$W/use"
+t_summary
