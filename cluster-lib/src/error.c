@@ -27,7 +27,8 @@ dr_strerror(int rc)
         [DR_E_CONFIG - DR_E_BASE] = "configuration error",
         [DR_E_LIBVIRT - DR_E_BASE] = "libvirt error",
     };
-    int code = rc < 0 ? -rc : rc;
+    /* In long, so that INT_MIN has a positive counterpart too. */
+    long code = rc < 0 ? -(long)rc : rc;
 
     if (code == 0) {
         return "success";
@@ -38,5 +39,5 @@ dr_strerror(int rc)
     if (code > DR_E_BASE) {
         return "unknown drover error";
     }
-    return strerror(code);
+    return strerror((int)code);
 }

@@ -439,7 +439,7 @@ dr_fence_args_parse_stdin(struct dr_fence_args *a, const char *buf, size_t len, 
     if (a == NULL || (buf == NULL && len > 0)) {
         return -EINVAL;
     }
-    if (memchr(buf, '\0', len) != NULL) {
+    if (len > 0 && memchr(buf, '\0', len) != NULL) {
         set_err(err, err_len, "input contains a NUL byte");
         return -EINVAL;
     }
