@@ -170,6 +170,22 @@ open_session(struct held_dev *h)
 }
 
 /*
+ * Where the device can say who holds a registration (READ FULL STATUS), a listed copy of our key
+ * held by another initiator means another node runs under our name: never join it.
+ */
+static bool
+key_is_ours(struct held_dev *h)
+{
+    int rc;
+
+    if (strncmp(h->spec, "iscsi://", 8) != 0) {
+        return true; /* SG_IO: the kernel's initiator name is not ours to compare */
+    }
+    rc = dr_pr_check_key_owner(h->dev, d.key, d.cfg.initiator);
+    return rc != -DR_E_KEY_IN_USE;
+}
+
+/*
  * A new session is not registered (tgtd ties registrations to the session). Decide from the
  * keys on the device: our key still listed means the cluster never removed it (we restarted or
  * the session dropped), so register again. Gone, after we had it: fenced. Never had it and the
@@ -189,7 +205,9 @@ after_login(struct held_dev *h)
         set_state(h, DR_DAEMON_STATE_LOST);
         return;
     }
-    if (keys_contain(&keys, d.key)) {
+    if (keys_contain(&keys, d.key) && !key_is_ours(h)) {
+        set_state(h, DR_DAEMON_STATE_UNFENCE_PENDING);
+    } else if (keys_contain(&keys, d.key)) {
         if (h->state != DR_DAEMON_STATE_FENCED) {
             (void)register_here(h);
         }

@@ -548,6 +548,42 @@ dr_pr_preempt(struct dr_pr_device *dev, uint64_t key, uint64_t victim_key, enum 
     return rc;
 }
 
+/* "iqn.x:node1,i,0x23d000000001" -> compare only the name part, case-insensitively. */
+static bool
+same_initiator(const char *transport_id, const char *initiator)
+{
+    size_t n = strcspn(transport_id, ",");
+
+    return strlen(initiator) == n && strncasecmp(transport_id, initiator, n) == 0;
+}
+
+int
+dr_pr_check_key_owner(struct dr_pr_device *dev, uint64_t key, const char *initiator)
+{
+    struct dr_pr_full_status st = {0};
+    int rc;
+
+    if (dev == NULL || initiator == NULL || initiator[0] == '\0') {
+        return -EINVAL;
+    }
+    rc = dr_pr_read_full_status(dev, &st);
+    if (rc < 0) {
+        return rc;
+    }
+    for (size_t i = 0; i < st.n_entries && rc == 0; i++) {
+        const struct dr_pr_full_status_entry *e = &st.entries[i];
+        /* SPC-4 7.6.4.6: protocol 5 is iSCSI; other transports name no initiator we know. */
+        if (e->key == key && e->protocol == 5 && !same_initiator(e->transport_id, initiator)) {
+            dr_err("%s: key 0x%016llx is registered by initiator %s, not by this node's %s: "
+                   "another node uses this node's name",
+                   dev->spec, (unsigned long long)key, e->transport_id, initiator);
+            rc = -DR_E_KEY_IN_USE;
+        }
+    }
+    dr_pr_full_status_free(&st);
+    return rc;
+}
+
 static int
 read_capacity_block_len(struct dr_pr_device *dev, uint32_t *block_len)
 {

@@ -26,16 +26,22 @@
 struct iscsi_priv {
     struct iscsi_context *ctx;
     int lun;
-    bool broken;    /* a command timed out or the connection dropped */
-    int sock_errno; /* the socket's own error, which libiscsi's messages may hide */
+    bool broken;            /* a command timed out or the connection dropped */
+    int sock_errno;         /* the socket's own error, which libiscsi's messages may hide */
+    struct step *abandoned; /* steps we stopped waiting for; freed with the context */
 };
 
-/* Completion state of one asynchronous step; heap-allocated so a late callback is safe. */
+/*
+ * Completion state of one asynchronous step. A step we stop waiting for (timeout) may still be
+ * called back by libiscsi, or never: it stays allocated on the context's abandoned list and is
+ * freed with the context.
+ */
 struct step {
     bool done;
     bool abandoned;
     int status;
     struct dr__scsi_cmd *cmd;
+    struct step *next;
 };
 
 static int64_t
@@ -96,8 +102,7 @@ step_cb(struct iscsi_context *ctx, int status, void *command_data, void *private
     (void)ctx;
     (void)command_data;
     if (s->abandoned) {
-        free(s);
-        return;
+        return; /* freed with the context */
     }
     s->status = status;
     s->done = true;
@@ -109,16 +114,15 @@ step_new(void)
     return calloc(1, sizeof(struct step));
 }
 
-/* A step we stop waiting for is left to its callback to free; the session is dead to us. */
+/* A step we stop waiting for: the session is dead to us; the step is freed with it. */
 static void
 step_abandon(struct iscsi_priv *p, struct step *s)
 {
     p->broken = true;
-    if (s->done) {
-        free(s);
-    } else {
-        s->abandoned = true;
-    }
+    s->abandoned = true;
+    s->cmd = NULL;
+    s->next = p->abandoned;
+    p->abandoned = s;
 }
 
 static int
@@ -197,7 +201,6 @@ cmd_cb(struct iscsi_context *ctx, int status, void *command_data, void *private_
 
     (void)ctx;
     if (s->abandoned) {
-        free(s);
         if (task != NULL) {
             scsi_free_scsi_task(task);
         }
@@ -347,6 +350,11 @@ iscsi_close(struct dr__pr_path *path)
             }
         }
         iscsi_destroy_context(p->ctx);
+    }
+    while (p->abandoned != NULL) {
+        struct step *next = p->abandoned->next;
+        free(p->abandoned);
+        p->abandoned = next;
     }
     free(p);
 }

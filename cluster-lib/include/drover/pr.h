@@ -271,6 +271,18 @@ int dr_pr_key_derive(const char *cluster_name, const char *node_name, uint64_t *
  */
 int dr_pr_keys_check_unique(const char *cluster_name, const char *const *node_names, size_t n);
 
+/**
+ * Refuse a key that another initiator holds: READ FULL STATUS lists which iSCSI initiator holds
+ * each registration; if \p key is registered by an initiator whose name is not \p initiator,
+ * another node is using this node's name (or its key), and registering would let two nodes
+ * share one fencing identity.
+ * \param initiator this node's iSCSI initiator name (borrowed).
+ * \return 0 if \p key is unregistered or registered only by \p initiator; -DR_E_KEY_IN_USE
+ *         (logged, naming the other initiator); -DR_E_NOT_SUPPORTED if the device has no
+ *         READ FULL STATUS (tgtd), so the check cannot be made; SCSI and transport codes.
+ */
+int dr_pr_check_key_owner(struct dr_pr_device *dev, uint64_t key, const char *initiator);
+
 /** Parse a reservation type: "wero", "write-exclusive-registrants-only", "5", ... \return 0,
  * -EINVAL. */
 int dr_pr_type_parse(const char *s, enum dr_pr_type *out);
