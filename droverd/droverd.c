@@ -205,18 +205,19 @@ after_login(struct held_dev *h)
         set_state(h, DR_DAEMON_STATE_LOST);
         return;
     }
-    if (keys_contain(&keys, d.key) && !key_is_ours(h)) {
-        set_state(h, DR_DAEMON_STATE_UNFENCE_PENDING);
-    } else if (keys_contain(&keys, d.key)) {
+    bool listed = keys_contain(&keys, d.key);
+
+    if (listed && key_is_ours(h)) {
         if (h->state != DR_DAEMON_STATE_FENCED) {
             (void)register_here(h);
         }
-    } else if (h->was_registered || h->state == DR_DAEMON_STATE_FENCED) {
+    } else if (!listed && (h->was_registered || h->state == DR_DAEMON_STATE_FENCED)) {
         set_state(h, DR_DAEMON_STATE_FENCED);
-    } else if (keys.n_keys == 0 && d.cfg.unfence_at_start) {
+    } else if (!listed && keys.n_keys == 0 && d.cfg.unfence_at_start) {
         LOG(LOG_NOTICE, "%s: no key registered yet: registering as the first node", h->spec);
         (void)register_here(h);
     } else {
+        /* Never registered here, or our key is held by another initiator: wait for `on`. */
         set_state(h, DR_DAEMON_STATE_UNFENCE_PENDING);
     }
     dr_pr_keys_free(&keys);

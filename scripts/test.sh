@@ -1,7 +1,7 @@
 #!/bin/bash
 # drover's whole test suite, as CI runs it (.ci/run calls this):
 #   1. install the Debian packages it needs (scripts/deps.sh)
-#   2. format and static checks (clang-format-15, cppcheck)
+#   2. format and static checks (clang-format-15, cppcheck; clang-tidy after the first build)
 #   3. release build with -Werror: unit, integration and lab tests (ctest)
 #   4. sanitizer build (ASan + UBSan): unit and integration tests again
 #   5. libFuzzer build: each fuzzer for DR_FUZZ_SECONDS (default 20)
@@ -54,6 +54,13 @@ build() # NAME CMAKE-ARGS...
 mkdir -p "$OUT"
 stage "release build (-Werror): unit, integration, lab tests"
 if build release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDR_WERROR=ON; then
+    if clang-tidy -p "$OUT/release" --quiet cluster-lib/src/*.c droverd/*.c stonith/*.c tools/*.c \
+        >"$OUT/clang-tidy.log" 2>&1; then
+        echo "clang-tidy: clean"
+    else
+        grep -E 'warning:|error:' "$OUT/clang-tidy.log"
+        failed+=(clang-tidy)
+    fi
     ctest --test-dir "$OUT/release" -L 'unit|integration|lab' --output-on-failure -j1 ||
         failed+=(release-tests)
 else

@@ -23,7 +23,7 @@ enum {
     FENCE_EXIT_OFF = 2,
 };
 
-#define STDIN_MAX (64 * 1024)
+#define STDIN_MAX ((size_t)64 * 1024)
 
 static const char metadata[] =
     "<?xml version=\"1.0\" ?>\n"

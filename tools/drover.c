@@ -305,7 +305,7 @@ report(const char *what, int rc, struct dr_pr_device *dev)
     if (rc == 0) {
         return 0;
     }
-    if (dev != NULL && (rc <= -DR_E_BASE && rc != -EINVAL)) {
+    if (dev != NULL && rc <= -DR_E_BASE) {
         dr_pr_describe_last(dev, desc, sizeof(desc));
         fprintf(stderr, "drover: %s: %s (%s)\n", what, dr_strerror(rc), desc);
     } else if (rc != -EINVAL) {
