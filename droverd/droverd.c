@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon_proto.h"
+#include "util_internal.h"
 #include "drover/daemon.h"
 #include "drover/error.h"
 #include "drover/log.h"
@@ -66,26 +67,6 @@ static struct {
     uint32_t node_state;
     int64_t fenced_at_ms; /* when the key was first seen gone, for the bound */
 } d;
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static bool
-keys_contain(const struct dr_pr_keys *k, uint64_t key)
-{
-    for (size_t i = 0; i < k->n_keys; i++) {
-        if (k->keys[i] == key) {
-            return true;
-        }
-    }
-    return false;
-}
 
 static const char *
 describe(struct held_dev *h, int rc, char *buf, size_t len)
@@ -205,7 +186,7 @@ after_login(struct held_dev *h)
         set_state(h, DR_DAEMON_STATE_LOST);
         return;
     }
-    bool listed = keys_contain(&keys, d.key);
+    bool listed = dr_pr_keys_contain(&keys, d.key);
 
     if (listed && key_is_ours(h)) {
         if (h->state != DR_DAEMON_STATE_FENCED) {
@@ -259,7 +240,7 @@ watch_device(struct held_dev *h)
         }
         return;
     }
-    if (!keys_contain(&keys, d.key) && h->state == DR_DAEMON_STATE_REGISTERED) {
+    if (!dr_pr_keys_contain(&keys, d.key) && h->state == DR_DAEMON_STATE_REGISTERED) {
         LOG(LOG_ERR, "%s: key 0x%016" PRIx64 " of %s is gone: this node has been fenced", h->spec,
             d.key, d.cfg.node);
         set_state(h, DR_DAEMON_STATE_FENCED);
@@ -306,7 +287,8 @@ enforce_no_vms(void)
     d.vms_destroyed += destroyed;
     if (destroyed > 0) {
         LOG(LOG_ERR, "node %s is %s: stopped %u VM(s) %" PRId64 " ms after the key was found gone",
-            d.cfg.node, dr_daemon_state_name(d.node_state), destroyed, now_ms() - d.fenced_at_ms);
+            d.cfg.node, dr_daemon_state_name(d.node_state), destroyed,
+            dr__now_ms() - d.fenced_at_ms);
     }
     if (rc < 0 && running > 0) {
         LOG(LOG_ERR, "%u VM(s) still running on fenced node %s; retrying", running, d.cfg.node);
@@ -325,7 +307,7 @@ watch_tick(void *data)
     d.node_state = worst_state();
     if (d.node_state == DR_DAEMON_STATE_FENCED || d.node_state == DR_DAEMON_STATE_UNFENCE_PENDING) {
         if (before != d.node_state) {
-            d.fenced_at_ms = now_ms();
+            d.fenced_at_ms = dr__now_ms();
         }
         enforce_no_vms();
     }

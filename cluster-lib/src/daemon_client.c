@@ -11,6 +11,7 @@
 #include "daemon_proto.h"
 #include "drover/error.h"
 #include "log_internal.h"
+#include "util_internal.h"
 
 const char *
 dr_daemon_state_name(uint32_t state)
@@ -29,15 +30,6 @@ dr_daemon_state_name(uint32_t state)
     default:
         return "unknown";
     }
-}
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -60,7 +52,7 @@ connect_bounded(const char *name, int64_t deadline, qb_ipcc_connection_t **out)
     pfd.fd = fd;
     pfd.events = POLLIN;
     do {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - dr__now_ms();
         if (left <= 0) {
             n = 0;
             break;
@@ -87,7 +79,7 @@ call(const char *ipc_name, unsigned int timeout_ms, struct dr__daemon_req *req,
      struct dr__daemon_res *res)
 {
     const char *name = ipc_name != NULL ? ipc_name : DR_DAEMON_IPC_NAME;
-    int64_t deadline = now_ms() + (timeout_ms ? timeout_ms : 5000);
+    int64_t deadline = dr__now_ms() + (timeout_ms ? timeout_ms : 5000);
     qb_ipcc_connection_t *c = NULL;
     struct iovec iov;
     ssize_t n;
@@ -103,7 +95,7 @@ call(const char *ipc_name, unsigned int timeout_ms, struct dr__daemon_req *req,
     iov.iov_len = sizeof(*req);
     memset(res, 0, sizeof(*res));
     {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - dr__now_ms();
         n = qb_ipcc_sendv_recv(c, &iov, 1, res, sizeof(*res), left > 0 ? (int32_t)left : 1);
     }
     qb_ipcc_disconnect(c);

@@ -28,17 +28,6 @@ is_iscsi(const char *dev)
     return strncmp(dev, "iscsi://", 8) == 0;
 }
 
-static bool
-keys_contain(const struct dr_pr_keys *k, uint64_t key)
-{
-    for (size_t i = 0; i < k->n_keys; i++) {
-        if (k->keys[i] == key) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static int
 open_dev(struct fence_ctx *c, const char *spec, struct dr_pr_device **dev)
 {
@@ -101,7 +90,7 @@ ensure_registered(struct fence_ctx *c, const char *spec, struct dr_pr_device *de
 {
     int rc;
 
-    if (!is_iscsi(spec) && keys_contain(keys, c->my_key)) {
+    if (!is_iscsi(spec) && dr_pr_keys_contain(keys, c->my_key)) {
         return 0;
     }
     rc = dr_pr_register_ignore(dev, c->my_key, 0);
@@ -169,26 +158,46 @@ ensure_reserved(struct fence_ctx *c, const char *spec, struct dr_pr_device *dev)
     return 0;
 }
 
+/*
+ * Reach a device (through droverd when it holds it, else directly) and read its keys.
+ * On failure nothing stays open.
+ */
 static int
-off_one(struct fence_ctx *c, const char *spec)
+open_and_read(struct fence_ctx *c, const char *spec, struct dr_pr_device **dev, bool *daemon,
+              struct dr_pr_keys *keys)
 {
-    struct dr_pr_device *dev = NULL;
-    struct dr_pr_keys keys = {0};
-    bool daemon = via_daemon(c, spec);
     int rc;
 
-    if (!daemon) {
-        rc = open_dev(c, spec, &dev);
+    *dev = NULL;
+    *daemon = via_daemon(c, spec);
+    if (!*daemon) {
+        rc = open_dev(c, spec, dev);
         if (rc < 0) {
             return rc;
         }
     }
-    rc = read_keys(c, spec, dev, daemon, &keys);
+    rc = read_keys(c, spec, *dev, *daemon, keys);
     if (rc < 0) {
-        log_pr_failure("READ KEYS", spec, dev, rc);
-        goto out;
+        log_pr_failure("READ KEYS", spec, *dev, rc);
+        dr_pr_close(*dev);
+        *dev = NULL;
     }
-    if (!keys_contain(&keys, c->plug_key)) {
+    return rc;
+}
+
+static int
+off_one(struct fence_ctx *c, const char *spec)
+{
+    struct dr_pr_device *dev;
+    struct dr_pr_keys keys = {0};
+    bool daemon;
+    int rc;
+
+    rc = open_and_read(c, spec, &dev, &daemon, &keys);
+    if (rc < 0) {
+        return rc;
+    }
+    if (!dr_pr_keys_contain(&keys, c->plug_key)) {
         dr_info("%s: key 0x%016" PRIx64 " of %s is not registered: already off", spec, c->plug_key,
                 c->a->plug);
     } else {
@@ -216,7 +225,7 @@ off_one(struct fence_ctx *c, const char *spec)
         log_pr_failure("READ KEYS (verification)", spec, dev, rc);
         goto out;
     }
-    if (keys_contain(&keys, c->plug_key)) {
+    if (dr_pr_keys_contain(&keys, c->plug_key)) {
         dr_err("%s: key 0x%016" PRIx64 " of %s is still registered after PREEMPT", spec,
                c->plug_key, c->a->plug);
         rc = -DR_E_STILL_REGISTERED;
@@ -270,23 +279,16 @@ out:
 static int
 read_one(struct fence_ctx *c, const char *spec, uint64_t key)
 {
-    struct dr_pr_device *dev = NULL;
+    struct dr_pr_device *dev;
     struct dr_pr_keys keys = {0};
-    bool daemon = via_daemon(c, spec);
+    bool daemon;
     int rc;
 
-    if (!daemon) {
-        rc = open_dev(c, spec, &dev);
-        if (rc < 0) {
-            return rc;
-        }
-    }
-    rc = read_keys(c, spec, dev, daemon, &keys);
+    rc = open_and_read(c, spec, &dev, &daemon, &keys);
     if (rc < 0) {
-        log_pr_failure("READ KEYS", spec, dev, rc);
-    } else {
-        rc = keys_contain(&keys, key) ? 1 : 0;
+        return rc;
     }
+    rc = dr_pr_keys_contain(&keys, key) ? 1 : 0;
     dr_pr_keys_free(&keys);
     dr_pr_close(dev);
     return rc;

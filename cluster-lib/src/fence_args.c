@@ -165,6 +165,12 @@ for_each_token(const char *value, int (*fn)(struct dr_fence_args *, const char *
 static int
 add_device(struct dr_fence_args *a, const char *dev, char *err, size_t err_len)
 {
+    for (const char *p = dev; *p != '\0'; p++) {
+        if (iscntrl((unsigned char)*p)) {
+            set_err(err, err_len, "parameter 'devices' contains a control character");
+            return -EINVAL;
+        }
+    }
     if (strncmp(dev, "iscsi://", 8) != 0 && dev[0] != '/') {
         set_err(err, err_len,
                 "device '%.128s' is neither an absolute device path nor an iscsi:// URL", dev);
@@ -448,7 +454,7 @@ dr_fence_args_parse_stdin(struct dr_fence_args *a, const char *buf, size_t len, 
         size_t line_len = nl != NULL ? (size_t)(nl - (buf + pos)) : len - pos;
         char line[MAX_VALUE_LEN + 128];
         char *l, *eq, *key, *value;
-        char sub[256];
+        char sub[256] = ""; /* -ENOMEM comes without a message */
         int rc;
 
         lineno++;
@@ -482,7 +488,7 @@ dr_fence_args_parse_stdin(struct dr_fence_args *a, const char *buf, size_t len, 
             continue;
         }
         if (rc < 0) {
-            set_err(err, err_len, "line %u: %s", lineno, sub);
+            set_err(err, err_len, "line %u: %s", lineno, sub[0] != '\0' ? sub : dr_strerror(rc));
             return rc;
         }
     }

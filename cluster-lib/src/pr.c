@@ -334,6 +334,20 @@ dr_pr_read_keys(struct dr_pr_device *dev, struct dr_pr_keys *out)
     return rc;
 }
 
+bool
+dr_pr_keys_contain(const struct dr_pr_keys *keys, uint64_t key)
+{
+    if (keys == NULL) {
+        return false;
+    }
+    for (size_t i = 0; i < keys->n_keys; i++) {
+        if (keys->keys[i] == key) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void
 dr_pr_keys_free(struct dr_pr_keys *keys)
 {

@@ -19,6 +19,7 @@
 
 #include "drover/error.h"
 #include "log_internal.h"
+#include "util_internal.h"
 #include "pr_internal.h"
 
 #define DEFAULT_INITIATOR "iqn.2026-11.org.drover:initiator"
@@ -44,22 +45,13 @@ struct step {
     struct step *next;
 };
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Drive libiscsi until the step completes or the deadline passes. */
 static int
 wait_step(struct iscsi_priv *p, struct step *s, int64_t deadline)
 {
     while (!s->done) {
         struct pollfd pfd;
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - dr__now_ms();
         int n;
 
         if (left <= 0) {
@@ -273,7 +265,7 @@ iscsi_exec(struct dr__pr_path *path, struct dr__scsi_cmd *cmd)
         p->broken = true;
         return -DR_E_TRANSPORT;
     }
-    rc = wait_step(p, s, now_ms() + path->timeout_ms);
+    rc = wait_step(p, s, dr__now_ms() + path->timeout_ms);
     if (rc < 0) {
         dr_err("%s: SCSI command 0x%02x %s: %s", path->name, cmd->cdb[0],
                rc == -ETIMEDOUT ? "timed out" : "lost its session", iscsi_get_error(p->ctx));
@@ -340,7 +332,7 @@ iscsi_close(struct dr__pr_path *path)
             /* Best effort, bounded: a logout that does not answer is dropped with the socket. */
             struct step *s = step_new();
             if (s != NULL && iscsi_logout_async(p->ctx, step_cb, s) == 0) {
-                if (wait_step(p, s, now_ms() + 500) == 0) {
+                if (wait_step(p, s, dr__now_ms() + 500) == 0) {
                     free(s);
                 } else {
                     step_abandon(p, s);
@@ -365,7 +357,7 @@ iscsi_open(struct dr__pr_path *path, const char *spec, const struct dr_pr_open_o
     struct iscsi_priv *p;
     struct iscsi_url *url;
     const char *initiator = DEFAULT_INITIATOR;
-    int64_t deadline = now_ms() + path->timeout_ms;
+    int64_t deadline = dr__now_ms() + path->timeout_ms;
     int rc;
 
     if (opts != NULL && opts->initiator_iqn != NULL && opts->initiator_iqn[0] != '\0') {

@@ -198,6 +198,9 @@ bool dr_pr_is_connected(const struct dr_pr_device *dev);
  */
 int dr_pr_read_keys(struct dr_pr_device *dev, struct dr_pr_keys *out);
 
+/** Whether \p key is among \p keys (false for NULL). */
+bool dr_pr_keys_contain(const struct dr_pr_keys *keys, uint64_t key);
+
 /** Free the keys array of a dr_pr_keys (not the struct itself); NULL is a no-op. */
 void dr_pr_keys_free(struct dr_pr_keys *keys);
 
