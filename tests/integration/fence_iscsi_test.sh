@@ -68,10 +68,31 @@ for n in node1 node2 node3; do
     t_expect_out 0 writable "$n may write while registered" probe $n
 done
 
-t_log "fence node3 from node1, as Pacemaker's fencer does (stdin)"
+t_log "fence node3 from node1, as Pacemaker's fencer does (stdin), while node1 and node2 write"
+writer() # NODE: probe-write through the node's droverd until $LAB_DIR/stop-writers exists
+{
+    local ok=0 bad=0
+    while [[ ! -e $LAB_DIR/stop-writers ]]; do
+        if probe "$1" >/dev/null 2>&1; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
+    done
+    echo "$ok $bad" >"$LAB_DIR/writer-$1"
+}
+writer node1 &
+W1=$!
+writer node2 &
+W2=$!
+sleep 0.3
 t0=$(t_ms)
 t_expect_out 0 'Success: node3 fenced' "fence_drover off node3 exits 0" fence_in node1 off node3
 t_off=$(t_ms)
+sleep 0.3
+touch "$LAB_DIR/stop-writers"
+wait "$W1" "$W2"
+for n in node1 node2; do
+    read -r ok bad <"$LAB_DIR/writer-$n"
+    ((ok > 0 && bad == 0)) && t_pass "$n kept writing through the fence ($ok writes, $bad refused)" ||
+        t_fail "$n's writes during the fence: $ok ok, $bad refused"
+done
 grep -q 'rejects PREEMPT AND ABORT' <<<"$T_OUT" &&
     t_pass "tgtd's missing PREEMPT AND ABORT is detected and PREEMPT used (said once)" ||
     t_fail "no PREEMPT AND ABORT fallback message: $T_OUT"
