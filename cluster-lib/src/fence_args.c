@@ -584,7 +584,7 @@ cluster_name_from_corosync(const char *path, char **out)
 {
     FILE *f = fopen(path, "re");
     char line[512];
-    int rc = -ENOENT;
+    int rc = -ENODATA; /* not -ENOENT: that is a missing file */
 
     if (f == NULL) {
         return -errno;
@@ -655,7 +655,7 @@ dr_fence_args_validate(struct dr_fence_args *a, char *err, size_t err_len)
             set_err(err, err_len,
                     "cluster_name not given and not found in %s (%s): the reservation keys "
                     "derive from it",
-                    path, rc == -ENOENT ? "no totem cluster_name" : strerror(-rc));
+                    path, rc == -ENODATA ? "no totem cluster_name" : strerror(-rc));
             return -DR_E_CONFIG;
         }
     }
