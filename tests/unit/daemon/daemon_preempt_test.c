@@ -18,8 +18,7 @@
 static int
 preempt_on(const char *device)
 {
-    return dr_daemon_preempt(NULL, 1000, device, VICTIM, DR_PR_TYPE_WRITE_EXCLUSIVE_RO, true,
-                             NULL);
+    return dr_daemon_preempt(NULL, 1000, device, VICTIM, DR_PR_TYPE_WRITE_EXCLUSIVE_RO, true, NULL);
 }
 
 static void
@@ -61,9 +60,9 @@ test_fell_back(void **state)
     (void)state;
     ipcc_mock_answer(0);
     ipcc.res.flags = DR__RES_FLAG_FELL_BACK;
-    assert_int_equal(dr_daemon_preempt(NULL, 1000, DEV, VICTIM, DR_PR_TYPE_WRITE_EXCLUSIVE_RO,
-                                       true, &fell_back),
-                     0);
+    assert_int_equal(
+        dr_daemon_preempt(NULL, 1000, DEV, VICTIM, DR_PR_TYPE_WRITE_EXCLUSIVE_RO, true, &fell_back),
+        0);
     assert_true(fell_back);
     /* fell_back is optional. */
     assert_int_equal(preempt_on(DEV), 0);
@@ -77,9 +76,9 @@ test_errors(void **state)
     (void)state;
     ipcc_mock_answer(-DR_E_RESERVATION_CONFLICT);
     ipcc.res.flags = DR__RES_FLAG_FELL_BACK;
-    assert_int_equal(dr_daemon_preempt(NULL, 1000, DEV, VICTIM, DR_PR_TYPE_WRITE_EXCLUSIVE_RO,
-                                       true, &fell_back),
-                     -DR_E_RESERVATION_CONFLICT);
+    assert_int_equal(
+        dr_daemon_preempt(NULL, 1000, DEV, VICTIM, DR_PR_TYPE_WRITE_EXCLUSIVE_RO, true, &fell_back),
+        -DR_E_RESERVATION_CONFLICT);
     /* Written only on success. */
     assert_false(fell_back);
     ipcc_mock_answer(-ENOENT);

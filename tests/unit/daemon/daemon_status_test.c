@@ -201,14 +201,19 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_bad_arguments, ipcc_mock_setup, ipcc_mock_teardown),
         cmocka_unit_test_setup_teardown(test_no_daemon, ipcc_mock_setup, ipcc_mock_teardown),
-        cmocka_unit_test_setup_teardown(test_silent_daemon_times_out, ipcc_mock_setup, ipcc_mock_teardown),
-        cmocka_unit_test_setup_teardown(test_refused_handshake, ipcc_mock_setup, ipcc_mock_teardown),
-        cmocka_unit_test_setup_teardown(test_no_answer_within_timeout, ipcc_mock_setup, ipcc_mock_teardown),
+        cmocka_unit_test_setup_teardown(test_silent_daemon_times_out, ipcc_mock_setup,
+                                        ipcc_mock_teardown),
+        cmocka_unit_test_setup_teardown(test_refused_handshake, ipcc_mock_setup,
+                                        ipcc_mock_teardown),
+        cmocka_unit_test_setup_teardown(test_no_answer_within_timeout, ipcc_mock_setup,
+                                        ipcc_mock_teardown),
         cmocka_unit_test_setup_teardown(test_default_timeout, ipcc_mock_setup, ipcc_mock_teardown),
-        cmocka_unit_test_setup_teardown(test_other_protocol_version, ipcc_mock_setup, ipcc_mock_teardown),
+        cmocka_unit_test_setup_teardown(test_other_protocol_version, ipcc_mock_setup,
+                                        ipcc_mock_teardown),
         cmocka_unit_test_setup_teardown(test_status, ipcc_mock_setup, ipcc_mock_teardown),
         cmocka_unit_test_setup_teardown(test_status_sanitised, ipcc_mock_setup, ipcc_mock_teardown),
-        cmocka_unit_test_setup_teardown(test_daemon_error_passes_through, ipcc_mock_setup, ipcc_mock_teardown),
+        cmocka_unit_test_setup_teardown(test_daemon_error_passes_through, ipcc_mock_setup,
+                                        ipcc_mock_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

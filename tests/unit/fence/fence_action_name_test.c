@@ -16,7 +16,7 @@ test_out_of_range(void **state)
     (void)state;
     assert_string_equal(dr_fence_action_name(DR_FENCE_ACTION_NONE), "none");
     assert_string_equal(dr_fence_action_name((enum dr_fence_action)99), "none");
-    assert_string_equal(dr_fence_action_name((enum dr_fence_action)-1), "none");
+    assert_string_equal(dr_fence_action_name((enum dr_fence_action) - 1), "none");
 }
 
 static void

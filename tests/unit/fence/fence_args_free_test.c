@@ -53,15 +53,24 @@ test_init_defaults(void **state)
 static void
 test_free_everything_and_reinit(void **state)
 {
-    static const char *const keys[] = {
-        "action",        "plug",       "nodename",         "cluster_name",
-        "corosync_conf", "ipc_name",   "initiator_prefix", "devices",
-        "initiators",    "timeout_ms", "use_daemon",       "verbose",
-        "debug",         "reservation_type"};
+    static const char *const keys[] = {"action",
+                                       "plug",
+                                       "nodename",
+                                       "cluster_name",
+                                       "corosync_conf",
+                                       "ipc_name",
+                                       "initiator_prefix",
+                                       "devices",
+                                       "initiators",
+                                       "timeout_ms",
+                                       "use_daemon",
+                                       "verbose",
+                                       "debug",
+                                       "reservation_type"};
     static const char *const values[] = {
-        "off",           "node2",      "node1",            "lab",
-        "/tmp/c.conf",   "d",          "iqn.x:",           "/dev/sdb iscsi://p/iqn.t/0",
-        "node1=iqn.x:a", "700",        "no",               "yes",
+        "off",           "node2", "node1",  "lab",
+        "/tmp/c.conf",   "d",     "iqn.x:", "/dev/sdb iscsi://p/iqn.t/0",
+        "node1=iqn.x:a", "700",   "no",     "yes",
         "yes",           "earo"};
     struct dr_fence_args a;
 

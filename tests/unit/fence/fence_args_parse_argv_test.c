@@ -16,7 +16,6 @@
 
 #define ARGC(v) ((int)(sizeof(v) / sizeof((v)[0])))
 
-
 /* argv as a test writes it, with string literals. */
 static int
 parse_argv(struct dr_fence_args *a, int argc, const char *const *argv, char *err, size_t err_len)
@@ -61,8 +60,8 @@ static void
 test_short_options(void **state)
 {
     struct dr_fence_args *a = *state;
-    const char *const argv[] = {"fence_drover", "-o", "off", "-n", "node2", "-d",
-                          "/dev/sdb,/dev/sdc", "-v", "-D"};
+    const char *const argv[] = {"fence_drover",      "-o", "off", "-n", "node2", "-d",
+                                "/dev/sdb,/dev/sdc", "-v", "-D"};
     char err[128] = "";
 
     assert_int_equal(parse_argv(a, ARGC(argv), argv, err, sizeof(err)), 0);
@@ -79,24 +78,24 @@ test_long_options(void **state)
 {
     struct dr_fence_args *a = *state;
     const char *const argv[] = {"fence_drover",
-                          "--action=status",
-                          "--port",
-                          "node3",
-                          "--devices=iscsi://192.0.2.1/iqn.2026-11.org.drover:t1/1",
-                          "--reservation-type",
-                          "eaar",
-                          "--initiator-prefix=iqn.2020-01.com.example:",
-                          "--use-daemon=auto",
-                          "--timeout-ms",
-                          "250",
-                          "--cluster-name=lab",
-                          "--corosync-conf=/tmp/c.conf",
-                          "--ipc-name",
-                          "droverd-test",
-                          "--nodename=node1",
-                          "--initiators=node1=iqn.x:n1",
-                          "--verbose",
-                          "--debug=no"};
+                                "--action=status",
+                                "--port",
+                                "node3",
+                                "--devices=iscsi://192.0.2.1/iqn.2026-11.org.drover:t1/1",
+                                "--reservation-type",
+                                "eaar",
+                                "--initiator-prefix=iqn.2020-01.com.example:",
+                                "--use-daemon=auto",
+                                "--timeout-ms",
+                                "250",
+                                "--cluster-name=lab",
+                                "--corosync-conf=/tmp/c.conf",
+                                "--ipc-name",
+                                "droverd-test",
+                                "--nodename=node1",
+                                "--initiators=node1=iqn.x:n1",
+                                "--verbose",
+                                "--debug=no"};
     char err[128] = "";
 
     a->debug = true;
@@ -147,8 +146,7 @@ test_unknown_options(void **state)
     expect_argv_fails(a, ARGC(unknown_no_value), unknown_no_value, -EINVAL,
                       "unknown option '--force'");
     expect_argv_fails(a, ARGC(long_name), long_name, -EINVAL, "unknown option '--aaaa");
-    expect_argv_fails(a, ARGC(short_unknown), short_unknown, -EINVAL,
-                      "unexpected argument '-x'");
+    expect_argv_fails(a, ARGC(short_unknown), short_unknown, -EINVAL, "unexpected argument '-x'");
     expect_argv_fails(a, ARGC(double_dash), double_dash, -EINVAL, "unexpected argument '--'");
     assert_null(a->plug);
 }
@@ -167,8 +165,7 @@ test_missing_values(void **state)
         snprintf(needle, sizeof(needle), "option %s needs a value", shorts[i]);
         expect_argv_fails(a, ARGC(argv), argv, -EINVAL, needle);
     }
-    expect_argv_fails(a, ARGC(long_missing), long_missing, -EINVAL,
-                      "option --plug needs a value");
+    expect_argv_fails(a, ARGC(long_missing), long_missing, -EINVAL, "option --plug needs a value");
     assert_null(a->plug);
 }
 
@@ -191,7 +188,8 @@ test_bad_values(void **state)
     const char *const bad_action[] = {"fence_drover", "-o", "shoot"};
     const char *const bad_plug[] = {"fence_drover", "--plug="};
     const char *const bad_devices[] = {"fence_drover", "-d", "sdb"};
-    const char *const twice[] = {"fence_drover", "--initiators=a=iqn.x:a", "--initiators=a=iqn.x:b"};
+    const char *const twice[] = {"fence_drover", "--initiators=a=iqn.x:a",
+                                 "--initiators=a=iqn.x:b"};
 
     expect_argv_fails(a, ARGC(bad_action), bad_action, -EINVAL, "unknown action 'shoot'");
     expect_argv_fails(a, ARGC(bad_plug), bad_plug, -EINVAL, "parameter 'plug' is empty");
@@ -209,10 +207,13 @@ main(void)
         cmocka_unit_test_setup_teardown(test_no_arguments, fence_args_setup, fence_args_teardown),
         cmocka_unit_test_setup_teardown(test_short_options, fence_args_setup, fence_args_teardown),
         cmocka_unit_test_setup_teardown(test_long_options, fence_args_setup, fence_args_teardown),
-        cmocka_unit_test_setup_teardown(test_underscores_accepted_too, fence_args_setup, fence_args_teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_options, fence_args_setup, fence_args_teardown),
+        cmocka_unit_test_setup_teardown(test_underscores_accepted_too, fence_args_setup,
+                                        fence_args_teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_options, fence_args_setup,
+                                        fence_args_teardown),
         cmocka_unit_test_setup_teardown(test_missing_values, fence_args_setup, fence_args_teardown),
-        cmocka_unit_test_setup_teardown(test_stray_positional, fence_args_setup, fence_args_teardown),
+        cmocka_unit_test_setup_teardown(test_stray_positional, fence_args_setup,
+                                        fence_args_teardown),
         cmocka_unit_test_setup_teardown(test_bad_values, fence_args_setup, fence_args_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,14 +72,10 @@ test_action(void **state)
         const char *name;
         enum dr_fence_action action;
     } all[] = {
-        {"off", DR_FENCE_ACTION_OFF},
-        {"on", DR_FENCE_ACTION_ON},
-        {"reboot", DR_FENCE_ACTION_REBOOT},
-        {"status", DR_FENCE_ACTION_STATUS},
-        {"monitor", DR_FENCE_ACTION_MONITOR},
-        {"list", DR_FENCE_ACTION_LIST},
-        {"metadata", DR_FENCE_ACTION_METADATA},
-        {"validate-all", DR_FENCE_ACTION_VALIDATE_ALL},
+        {"off", DR_FENCE_ACTION_OFF},           {"on", DR_FENCE_ACTION_ON},
+        {"reboot", DR_FENCE_ACTION_REBOOT},     {"status", DR_FENCE_ACTION_STATUS},
+        {"monitor", DR_FENCE_ACTION_MONITOR},   {"list", DR_FENCE_ACTION_LIST},
+        {"metadata", DR_FENCE_ACTION_METADATA}, {"validate-all", DR_FENCE_ACTION_VALIDATE_ALL},
     };
     struct dr_fence_args *a = *state;
 
@@ -171,8 +167,8 @@ test_value_too_long(void **state)
 static void
 test_numbers(void **state)
 {
-    static const char *const bad[] = {"",   "99",    "600001", "-5",   "5s",
-                                      "0x100", "1e3", "abc",    "18446744073709551616"};
+    static const char *const bad[] = {
+        "", "99", "600001", "-5", "5s", "0x100", "1e3", "abc", "18446744073709551616"};
     struct dr_fence_args *a = *state;
 
     assert_int_equal(a->timeout_ms, 5000);
@@ -363,8 +359,7 @@ test_initiators(void **state)
     char list[DR_FENCE_MAX_NODES * 48] = "";
     size_t len = 0;
 
-    expect_set_ok(a, "initiators",
-                  "node1=" IQN1 ", node2=eui.0123456789ABCDEF;node3=naa.60014055");
+    expect_set_ok(a, "initiators", "node1=" IQN1 ", node2=eui.0123456789ABCDEF;node3=naa.60014055");
     assert_int_equal(a->n_initiators, 3);
     assert_string_equal(a->initiators[0].node, "node1");
     assert_string_equal(a->initiators[0].iqn, IQN1);

@@ -83,15 +83,13 @@ int __wrap_dr_pr_read_reservation(struct dr_pr_device *dev, struct dr_pr_reserva
 int __wrap_dr_pr_reserve(struct dr_pr_device *dev, uint64_t key, enum dr_pr_type type);
 int __wrap_dr_daemon_status(const char *ipc_name, unsigned int timeout_ms,
                             struct dr_daemon_status *out);
-int __wrap_dr_daemon_has_device(const char *ipc_name, unsigned int timeout_ms,
-                                const char *device);
+int __wrap_dr_daemon_has_device(const char *ipc_name, unsigned int timeout_ms, const char *device);
 int __wrap_dr_daemon_read_keys(const char *ipc_name, unsigned int timeout_ms, const char *device,
                                struct dr_pr_keys *out);
 int __wrap_dr_daemon_preempt(const char *ipc_name, unsigned int timeout_ms, const char *device,
                              uint64_t victim, enum dr_pr_type type, bool try_abort,
                              bool *fell_back);
-int __wrap_dr_daemon_unfence(const char *ipc_name, unsigned int timeout_ms,
-                             enum dr_pr_type type);
+int __wrap_dr_daemon_unfence(const char *ipc_name, unsigned int timeout_ms, enum dr_pr_type type);
 
 static struct sim_dev *
 sim_add(const char *spec)
@@ -278,8 +276,7 @@ __wrap_dr_pr_reserve(struct dr_pr_device *dev, uint64_t key, enum dr_pr_type typ
 }
 
 int
-__wrap_dr_daemon_status(const char *ipc_name, unsigned int timeout_ms,
-                        struct dr_daemon_status *out)
+__wrap_dr_daemon_status(const char *ipc_name, unsigned int timeout_ms, struct dr_daemon_status *out)
 {
     (void)ipc_name;
     (void)timeout_ms;
@@ -434,8 +431,8 @@ test_bad_arguments(void **state)
 static void
 test_off_preempt_and_abort(void **state)
 {
-    static const enum op ops[] = {OP_OPEN,      OP_READ_KEYS, OP_PREEMPT,
-                                  OP_READ_RESERVATION, OP_READ_KEYS, OP_CLOSE};
+    static const enum op ops[] = {OP_OPEN,      OP_READ_KEYS, OP_PREEMPT, OP_READ_RESERVATION,
+                                  OP_READ_KEYS, OP_CLOSE};
     struct dr_fence_args *a = *state;
     struct sim_dev *d;
 
@@ -594,9 +591,9 @@ test_every_device_attempted(void **state)
 static void
 test_iscsi_off_registers_first(void **state)
 {
-    static const enum op ops[] = {OP_D_STATUS, OP_OPEN,             OP_READ_KEYS,
+    static const enum op ops[] = {OP_D_STATUS,        OP_OPEN,    OP_READ_KEYS,
                                   OP_REGISTER_IGNORE, OP_PREEMPT, OP_READ_RESERVATION,
-                                  OP_READ_KEYS, OP_CLOSE};
+                                  OP_READ_KEYS,       OP_CLOSE};
     struct dr_fence_args *a = *state;
     struct sim_dev *d;
 
@@ -805,8 +802,7 @@ main(void)
                                         fence_args_teardown),
         cmocka_unit_test_setup_teardown(test_self_fence_refused, setup, fence_args_teardown),
         cmocka_unit_test_setup_teardown(test_every_device_attempted, setup, fence_args_teardown),
-        cmocka_unit_test_setup_teardown(test_iscsi_off_registers_first, setup,
-                                        fence_args_teardown),
+        cmocka_unit_test_setup_teardown(test_iscsi_off_registers_first, setup, fence_args_teardown),
         cmocka_unit_test_setup_teardown(test_on_iscsi_needs_daemon, setup, fence_args_teardown),
         cmocka_unit_test_setup_teardown(test_on_sgio_already_registered, setup,
                                         fence_args_teardown),

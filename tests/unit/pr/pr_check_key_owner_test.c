@@ -59,8 +59,7 @@ fs_add(struct full_status *fs, uint64_t key, bool holder, uint16_t rel_port, con
  * ISID. Both are NUL-terminated and padded to a multiple of 4 bytes (ADDITIONAL LENGTH).
  */
 static void
-fs_add_iscsi(struct full_status *fs, uint64_t key, bool holder, const char *name,
-             const char *isid)
+fs_add_iscsi(struct full_status *fs, uint64_t key, bool holder, const char *name, const char *isid)
 {
     uint8_t tid[260] = {0};
     size_t n;
@@ -230,8 +229,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_key_unregistered, setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_registered_by_this_initiator, setup, fake_teardown),
-        cmocka_unit_test_setup_teardown(test_registered_by_another_initiator, setup,
-                                        fake_teardown),
+        cmocka_unit_test_setup_teardown(test_registered_by_another_initiator, setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_name_prefix_is_another_initiator, setup,
                                         fake_teardown),
         cmocka_unit_test_setup_teardown(test_other_transport_ignored, setup, fake_teardown),

@@ -78,8 +78,7 @@ ipcc_mock_assert_balanced(unsigned int n_sent)
     unsigned int refused = ipcc.mode == IPCC_REFUSED ? ipcc.n_continue : 0;
 
     assert_int_equal(ipcc.n_send, n_sent);
-    assert_int_equal(ipcc.n_disconnect + refused,
-                     ipcc.mode == IPCC_ABSENT ? 0 : ipcc.n_connect);
+    assert_int_equal(ipcc.n_disconnect + refused, ipcc.mode == IPCC_ABSENT ? 0 : ipcc.n_connect);
 }
 
 qb_ipcc_connection_t *
