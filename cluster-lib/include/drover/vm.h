@@ -42,6 +42,9 @@ enum dr_vm_state {
     DR_VM_STATE_SHUTOFF,              /**< defined, not running */
     DR_VM_STATE_CRASHED,              /**< the guest crashed (and libvirt keeps it so) */
     DR_VM_STATE_PMSUSPENDED,          /**< suspended by guest power management */
+    /** A post-copy migration failed: the guest's memory is split between source and target,
+     *  neither side is a whole VM, and only a post-copy recovery (or stopping both) ends it. */
+    DR_VM_STATE_POSTCOPY_FAILED,
 };
 
 /** A domain's identity and state. */
@@ -143,14 +146,18 @@ int dr_vm_lookup(struct dr_vm_conn *conn, const char *name_or_uuid, struct dr_vm
 /**
  * Define (or redefine) a persistent domain from a domain XML file.
  * \return 0; -ENOENT or -EACCES when the file cannot be read (shared storage not mounted);
- *         -EINVAL for XML libvirt rejects; -DR_E_LIBVIRT.
+ *         -EINVAL for XML libvirt rejects; -EFBIG (over 16 MiB); -DR_E_LIBVIRT.
  */
 int dr_vm_define_file(struct dr_vm_conn *conn, const char *xml_path, struct dr_vm **out);
 
 /**
- * Read name, UUID and <name> from a domain XML file without libvirt (for probes that must
+ * Read <name> and <uuid> from a domain XML file without libvirt (for probes that must
  * identify a domain even when libvirt cannot be asked).
- * \return 0; -ENOENT, -EACCES; -EINVAL when the file has no <name> or <uuid>.
+ * \param[out] uuid the UUID in its 8-4-4-4-12 form (\p uuid_len >= 37), or "" when the XML has
+ *             no <uuid> (libvirt then makes one up when it defines the domain).
+ * \return 0; -ENOENT, -EACCES (or another -errno) when the file cannot be read; -EINVAL when
+ *         it is not a domain XML, has no <name>, or its <uuid> is not a UUID; -ERANGE when the
+ *         name does not fit \p name_len; -EFBIG.
  */
 int dr_vm_xml_identity(const char *xml_path, char *name, size_t name_len, char *uuid,
                        size_t uuid_len);
@@ -161,7 +168,12 @@ void dr_vm_free(struct dr_vm *vm);
 /** State, reason, identity and size. \return 0; -ENOENT if the domain vanished; -DR_E_LIBVIRT. */
 int dr_vm_get_info(struct dr_vm *vm, struct dr_vm_info *out);
 
-/** Map libvirt's (state, reason) pair; exposed for tests and logs. */
+/**
+ * Map libvirt's (state, reason) pair; exposed for tests and logs. Alone, the pair cannot say
+ * which end of a migration a domain paused with VIR_DOMAIN_PAUSED_MIGRATION is on: it maps to
+ * DR_VM_STATE_PAUSED_MIGRATION_IN (never running); dr_vm_get_info() asks the domain's job and
+ * says DR_VM_STATE_PAUSED_MIGRATION_OUT on the source.
+ */
 enum dr_vm_state dr_vm_state_from_virt(int virt_state, int virt_reason);
 
 /** Name of a state ("paused-migration-in"). */
@@ -180,9 +192,13 @@ int dr_vm_stop(struct dr_vm *vm, unsigned int shutdown_timeout_ms, bool force);
 
 /**
  * Live-migrate, peer-to-peer, with the policy in \p params; progress is reported through the
- * callback. On return the VM runs in exactly one place: on the target (0) or, after an abort,
- * on the source (-ETIMEDOUT or -DR_E_LIBVIRT with result->aborted).
- * \return 0; -ETIMEDOUT (policy gave up; VM still on the source); -DR_E_LIBVIRT; -EINVAL.
+ * callback (from the calling thread). Returns only after libvirt has ended the migration job.
+ * On return the VM runs in exactly one place: on the target (0) or, after an abort, on the
+ * source (-ETIMEDOUT with result->aborted). A persistent domain's definition moves with it
+ * (VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE). \p result is filled on every
+ * return but -EINVAL.
+ * \return 0; -ETIMEDOUT (policy gave up; VM still on the source); -DR_E_LIBVIRT; -EINVAL;
+ *         -ENOMEM.
  */
 int dr_vm_migrate(struct dr_vm *vm, const struct dr_vm_migrate_params *params,
                   struct dr_vm_migrate_result *result);
