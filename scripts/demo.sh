@@ -50,7 +50,7 @@ mark "droverd running on node1..3"
 fence_in() # NODE ACTION PLUG: fence_drover with its parameters on stdin, as Pacemaker runs it
 {
     printf 'action=%s\nplug=%s\nnodename=%s\ndevices=%s\ncluster_name=%s\n' \
-        "$2" "$3" "$1" "$URL" "$CLUSTER" | lab_exec "$1" "$FENCE"
+        "$2" "$3" "$3" "$URL" "$CLUSTER" | lab_exec "$1" "$FENCE"
 }
 say "unfencing node2 and node3 (Pacemaker does this when a node joins: fence_drover on)"
 run fence_in node2 on node2

@@ -55,7 +55,13 @@ static const char metadata[] =
     "  <parameter name=\"nodename\" unique=\"0\" required=\"0\">\n"
     "    <getopt mixed=\"--nodename=[nodename]\"/>\n"
     "    <content type=\"string\"/>\n"
-    "    <shortdesc lang=\"en\">Name of the node this runs on (default: the host "
+    "    <shortdesc lang=\"en\">Name of the node to act on, as Pacemaker passes it (the same "
+    "as plug)</shortdesc>\n"
+    "  </parameter>\n"
+    "  <parameter name=\"local_node\" unique=\"0\" required=\"0\">\n"
+    "    <getopt mixed=\"--local-node=[nodename]\"/>\n"
+    "    <content type=\"string\"/>\n"
+    "    <shortdesc lang=\"en\">Name of the node this runs on (default: the short host "
     "name)</shortdesc>\n"
     "  </parameter>\n"
     "  <parameter name=\"devices\" unique=\"0\" required=\"1\">\n"
@@ -179,8 +185,8 @@ list_nodes(const struct dr_fence_args *a)
             printf("%s,0x%016" PRIx64 "\n", a->initiators[i].node, key);
         }
     }
-    if (a->n_initiators == 0 && dr_pr_key_derive(a->cluster_name, a->nodename, &key) == 0) {
-        printf("%s,0x%016" PRIx64 "\n", a->nodename, key);
+    if (a->n_initiators == 0 && dr_pr_key_derive(a->cluster_name, a->local_node, &key) == 0) {
+        printf("%s,0x%016" PRIx64 "\n", a->local_node, key);
     }
 }
 

@@ -236,20 +236,20 @@ dr_daemon_read_keys(const char *ipc_name, unsigned int timeout_ms, const char *d
     rc = device_call(ipc_name, timeout_ms, DR__OP_READ_KEYS, device, 0, 0, 0, res);
     if (rc == 0) {
         uint32_t n = res->u.keys.n_keys;
+        uint64_t *keys = NULL;
+
         if (n > DR_DAEMON_MAX_KEYS) {
             rc = -DR_E_PROTOCOL;
+        } else if (n > 0 && (keys = calloc(n, sizeof(uint64_t))) == NULL) {
+            rc = -ENOMEM;
         } else {
+            /* out is written only on success */
+            if (n > 0) {
+                memcpy(keys, res->u.keys.keys, n * sizeof(uint64_t));
+            }
             out->generation = res->u.keys.generation;
             out->n_keys = n;
-            out->keys = NULL;
-            if (n > 0) {
-                out->keys = calloc(n, sizeof(uint64_t));
-                if (out->keys == NULL) {
-                    rc = -ENOMEM;
-                } else {
-                    memcpy(out->keys, res->u.keys.keys, n * sizeof(uint64_t));
-                }
-            }
+            out->keys = keys;
         }
     }
     free(res);
@@ -266,6 +266,54 @@ dr_daemon_probe_write(const char *ipc_name, unsigned int timeout_ms, const char 
         return -ENOMEM;
     }
     rc = device_call(ipc_name, timeout_ms, DR__OP_PROBE_WRITE, device, 0, 0, 0, res);
+    free(res);
+    return rc;
+}
+
+int
+dr_daemon_vm_state(const char *ipc_name, unsigned int timeout_ms, const char *domain,
+                   struct dr_daemon_vm_state *out)
+{
+    struct dr__daemon_res *res;
+    int rc;
+
+    if (out == NULL) {
+        return -EINVAL;
+    }
+    res = calloc(1, sizeof(*res));
+    if (res == NULL) {
+        return -ENOMEM;
+    }
+    rc = device_call(ipc_name, timeout_ms, DR__OP_VM_STATE, domain, 0, 0, 0, res);
+    if (rc == 0) {
+        *out = res->u.vm;
+    }
+    free(res);
+    return rc;
+}
+
+int
+dr_daemon_vm_expect(const char *ipc_name, unsigned int timeout_ms, const char *domain,
+                    const char *resource, uint32_t busy_ms)
+{
+    struct dr__daemon_req req = {0};
+    struct dr__daemon_res *res;
+    int rc;
+
+    if (copy_device(&req, domain) < 0 ||
+        (resource != NULL && strlen(resource) >= sizeof(req.resource))) {
+        return -EINVAL;
+    }
+    res = calloc(1, sizeof(*res));
+    if (res == NULL) {
+        return -ENOMEM;
+    }
+    req.hdr.id = DR__OP_VM_EXPECT;
+    req.type = busy_ms;
+    if (resource != NULL) {
+        memcpy(req.resource, resource, strlen(resource) + 1);
+    }
+    rc = call(ipc_name, timeout_ms, &req, res);
     free(res);
     return rc;
 }

@@ -18,6 +18,8 @@ enum dr__daemon_op {
     DR__OP_PREEMPT = 4,
     DR__OP_READ_KEYS = 5,
     DR__OP_PROBE_WRITE = 6,
+    DR__OP_VM_STATE = 7,  /* device = domain name or UUID */
+    DR__OP_VM_EXPECT = 8, /* device = domain, resource = its resource, type = busy ms */
 };
 
 #define DR__REQ_FLAG_TRY_ABORT 0x1u
@@ -30,6 +32,7 @@ struct dr__daemon_req {
     uint64_t key;
     uint32_t type;
     char device[DR_DAEMON_SPEC_MAX];
+    char resource[256];
 } __attribute__((aligned(8)));
 
 struct dr__daemon_res {
@@ -44,6 +47,7 @@ struct dr__daemon_res {
             uint32_t n_keys;
             uint64_t keys[DR_DAEMON_MAX_KEYS];
         } keys;
+        struct dr_daemon_vm_state vm;
     } u;
 } __attribute__((aligned(8)));
 

@@ -35,7 +35,7 @@ open_dev(struct fence_ctx *c, const char *spec, struct dr_pr_device **dev)
     struct dr_pr_open_opts o = {0};
 
     o.timeout_ms = c->a->timeout_ms;
-    o.initiator_iqn = dr_fence_initiator_for(c->a, c->a->nodename, buf, sizeof(buf));
+    o.initiator_iqn = dr_fence_initiator_for(c->a, c->a->local_node, buf, sizeof(buf));
     return dr_pr_open(spec, &o, dev);
 }
 
@@ -154,7 +154,7 @@ ensure_reserved(struct fence_ctx *c, const char *spec, struct dr_pr_device *dev)
         return rc;
     }
     dr_notice("%s: no reservation was held; reserved %s as %s", spec, dr_pr_type_name(c->a->type),
-              c->a->nodename);
+              c->a->local_node);
     return 0;
 }
 
@@ -266,7 +266,7 @@ on_one(struct fence_ctx *c, const char *spec)
         rc = ensure_reserved(c, spec, dev);
     }
     if (rc == 0) {
-        dr_notice("%s: %s unfenced (key 0x%016" PRIx64 " registered)", spec, c->a->nodename,
+        dr_notice("%s: %s unfenced (key 0x%016" PRIx64 " registered)", spec, c->a->local_node,
                   c->my_key);
     }
 out:
@@ -303,10 +303,10 @@ run_on(struct fence_ctx *c)
     if (c->daemon_up) {
         rc = dr_daemon_unfence(c->a->ipc_name, c->a->timeout_ms, c->a->type);
         if (rc == 0) {
-            dr_notice("%s unfenced through droverd", c->a->nodename);
+            dr_notice("%s unfenced through droverd", c->a->local_node);
             daemon_done = true;
         } else {
-            dr_err("droverd could not unfence %s: %s", c->a->nodename, dr_strerror(rc));
+            dr_err("droverd could not unfence %s: %s", c->a->local_node, dr_strerror(rc));
             return rc;
         }
     }
@@ -330,11 +330,11 @@ dr_fence_run(struct dr_fence_args *a, bool *off)
     int rc, first = 0;
     size_t n_on = 0;
 
-    if (a == NULL || a->nodename == NULL || a->cluster_name == NULL) {
+    if (a == NULL || a->local_node == NULL || a->cluster_name == NULL) {
         return -EINVAL;
     }
     c.a = a;
-    rc = dr_pr_key_derive(a->cluster_name, a->nodename, &c.my_key);
+    rc = dr_pr_key_derive(a->cluster_name, a->local_node, &c.my_key);
     if (rc == 0 && a->plug != NULL) {
         rc = dr_pr_key_derive(a->cluster_name, a->plug, &c.plug_key);
     }
@@ -350,9 +350,9 @@ dr_fence_run(struct dr_fence_args *a, bool *off)
             return rc;
         }
         if (c.daemon_up && st.key != c.my_key) {
-            dr_err("droverd runs as node %s of cluster %s, but this call says node %s of "
+            dr_err("droverd runs as node %s of cluster %s, but this call says local_node %s of "
                    "cluster %s",
-                   st.node, st.cluster, a->nodename, a->cluster_name);
+                   st.node, st.cluster, a->local_node, a->cluster_name);
             return -DR_E_CONFIG;
         }
     }

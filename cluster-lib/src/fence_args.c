@@ -69,6 +69,7 @@ dr_fence_args_free(struct dr_fence_args *a)
     }
     free(a->plug);
     free(a->nodename);
+    free(a->local_node);
     free(a->cluster_name);
     free(a->corosync_conf);
     free(a->initiator_prefix);
@@ -216,12 +217,9 @@ add_device(struct dr_fence_args *a, const char *dev, char *err, size_t err_len)
 }
 
 static bool
-valid_iqn(const char *s)
+valid_iqn_prefix(const char *s)
 {
     if (strncmp(s, "iqn.", 4) != 0 && strncmp(s, "eui.", 4) != 0 && strncmp(s, "naa.", 4) != 0) {
-        return false;
-    }
-    if (strlen(s) > 223 || strlen(s) < 5) { /* RFC 3720 3.2.6.1: at most 223 bytes */
         return false;
     }
     for (const char *p = s; *p != '\0'; p++) {
@@ -230,6 +228,13 @@ valid_iqn(const char *s)
         }
     }
     return true;
+}
+
+static bool
+valid_iqn(const char *s)
+{
+    /* RFC 3720 3.2.6.1: at most 223 bytes */
+    return strlen(s) >= 5 && strlen(s) <= 223 && valid_iqn_prefix(s);
 }
 
 static int
@@ -250,6 +255,11 @@ add_initiator(struct dr_fence_args *a, const char *pair, char *err, size_t err_l
     if (a->n_initiators == DR_FENCE_MAX_NODES) {
         set_err(err, err_len, "more than %d initiators", DR_FENCE_MAX_NODES);
         return -E2BIG;
+    }
+    if ((size_t)(eq - pair) > 255 || strcspn(pair, " \t,;/") < (size_t)(eq - pair)) {
+        set_err(err, err_len, "initiators entry '%.128s': '%.*s' is not a valid node name", pair,
+                (int)(eq - pair), pair);
+        return -EINVAL;
     }
     node = strndup(pair, (size_t)(eq - pair));
     iqn = strdup(eq + 1);
@@ -320,6 +330,36 @@ parse_bool(const char *key, const char *value, int *out, bool allow_auto, char *
     return -EINVAL;
 }
 
+static bool
+known_key(const char *key)
+{
+    static const char *const keys[] = {
+        "action",
+        "option",
+        "plug",
+        "port",
+        "nodename",
+        "local_node",
+        "cluster_name",
+        "corosync_conf",
+        "initiator_prefix",
+        "ipc_name",
+        "devices",
+        "initiators",
+        "reservation_type",
+        "timeout_ms",
+        "use_daemon",
+        "verbose",
+        "debug",
+    };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(key, keys[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int
 dr_fence_args_set(struct dr_fence_args *a, const char *key, const char *value, char *err,
                   size_t err_len)
@@ -329,6 +369,10 @@ dr_fence_args_set(struct dr_fence_args *a, const char *key, const char *value, c
 
     if (a == NULL || key == NULL || value == NULL) {
         return -EINVAL;
+    }
+    if (!known_key(key)) {
+        set_err(err, err_len, "unknown parameter '%.64s'", key);
+        return -ENOENT;
     }
     if (strlen(value) >= MAX_VALUE_LEN) {
         set_err(err, err_len, "parameter '%s' is longer than %d bytes", key, MAX_VALUE_LEN - 1);
@@ -353,6 +397,9 @@ dr_fence_args_set(struct dr_fence_args *a, const char *key, const char *value, c
     if (strcmp(key, "nodename") == 0) {
         return set_node(&a->nodename, key, value, err, err_len);
     }
+    if (strcmp(key, "local_node") == 0) {
+        return set_node(&a->local_node, key, value, err, err_len);
+    }
     if (strcmp(key, "cluster_name") == 0) {
         return set_node(&a->cluster_name, key, value, err, err_len);
     }
@@ -360,6 +407,14 @@ dr_fence_args_set(struct dr_fence_args *a, const char *key, const char *value, c
         return set_string(&a->corosync_conf, key, value, err, err_len);
     }
     if (strcmp(key, "initiator_prefix") == 0) {
+        /* prefix + a node name of up to 255 bytes must stay an iSCSI name (223 bytes at most) */
+        if (value[0] != '\0' && (strlen(value) > 200 || !valid_iqn_prefix(value))) {
+            set_err(err, err_len,
+                    "initiator_prefix '%.64s' does not start an iSCSI name (iqn.…, "
+                    "at most 200 bytes)",
+                    value);
+            return -EINVAL;
+        }
         return set_string(&a->initiator_prefix, key, value, err, err_len);
     }
     if (strcmp(key, "ipc_name") == 0) {
@@ -495,23 +550,6 @@ dr_fence_args_parse_stdin(struct dr_fence_args *a, const char *buf, size_t len, 
     return 0;
 }
 
-static bool
-known_key(const char *key)
-{
-    static const char *const keys[] = {
-        "action",     "option",       "plug",          "port",
-        "nodename",   "cluster_name", "corosync_conf", "initiator_prefix",
-        "ipc_name",   "devices",      "initiators",    "reservation_type",
-        "timeout_ms", "use_daemon",   "verbose",       "debug",
-    };
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        if (strcmp(key, keys[i]) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 int
 dr_fence_args_parse_argv(struct dr_fence_args *a, int argc, char *const *argv, char *err,
                          size_t err_len)
@@ -589,15 +627,33 @@ cluster_name_from_corosync(const char *path, char **out)
     if (f == NULL) {
         return -errno;
     }
+    /* corosync.conf(5): cluster_name belongs to the totem section; count braces to know. */
+    int depth = 0;
+    bool in_totem = false;
+
     while (fgets(line, sizeof(line), f) != NULL) {
         char *l = trim(line);
-        if (strncmp(l, "cluster_name:", 13) == 0) {
+
+        if (l[0] == '#') {
+            continue;
+        }
+        if (depth == 0 && strncmp(l, "totem", 5) == 0 && strchr(l, '{') != NULL) {
+            in_totem = true;
+        }
+        if (in_totem && depth == 1 && strncmp(l, "cluster_name:", 13) == 0) {
             char *v = trim(l + 13);
             if (v[0] != '\0') {
                 *out = strdup(v);
                 rc = *out != NULL ? 0 : -ENOMEM;
             }
             break;
+        }
+        for (const char *c = l; *c != '\0'; c++) {
+            depth += *c == '{' ? 1 : (*c == '}' ? -1 : 0);
+        }
+        if (depth <= 0) {
+            depth = 0;
+            in_totem = false;
         }
     }
     fclose(f);
@@ -633,19 +689,35 @@ dr_fence_args_validate(struct dr_fence_args *a, char *err, size_t err_len)
     if (a->action == DR_FENCE_ACTION_METADATA) {
         return 0;
     }
-    if (a->nodename == NULL) {
+    if (a->local_node == NULL) {
         char host[256];
         if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0') {
-            set_err(err, err_len, "nodename not given and the host name is unknown");
+            set_err(err, err_len, "local_node not given and the host name is unknown");
             return -DR_E_CONFIG;
         }
         host[sizeof(host) - 1] = '\0';
         /* Pacemaker's node name is the short host name unless configured otherwise. */
         host[strcspn(host, ".")] = '\0';
-        a->nodename = strdup(host);
-        if (a->nodename == NULL) {
+        a->local_node = strdup(host);
+        if (a->local_node == NULL) {
             return -ENOMEM;
         }
+    }
+    /*
+     * fence-agents' nodename is the node acted on: Pacemaker passes the target there (and in
+     * plug). The node this runs on is local_node.
+     */
+    if (a->nodename != NULL && a->plug == NULL) {
+        a->plug = strdup(a->nodename);
+        if (a->plug == NULL) {
+            return -ENOMEM;
+        }
+    } else if (a->nodename != NULL && strcmp(a->nodename, a->plug) != 0) {
+        set_err(err, err_len,
+                "nodename '%s' and plug '%s' differ: both name the node acted on (the node this "
+                "runs on is local_node)",
+                a->nodename, a->plug);
+        return -DR_E_CONFIG;
     }
     if (a->cluster_name == NULL) {
         const char *path =
@@ -675,16 +747,16 @@ dr_fence_args_validate(struct dr_fence_args *a, char *err, size_t err_len)
         break;
     case DR_FENCE_ACTION_ON:
         if (a->plug == NULL) {
-            a->plug = strdup(a->nodename);
+            a->plug = strdup(a->local_node);
             if (a->plug == NULL) {
                 return -ENOMEM;
             }
         }
-        if (strcmp(a->plug, a->nodename) != 0) {
+        if (strcmp(a->plug, a->local_node) != 0) {
             set_err(err, err_len,
                     "action on unfences the node it runs on: plug '%s' is not this node '%s' "
-                    "(Pacemaker runs it on the target; declare on_target)",
-                    a->plug, a->nodename);
+                    "(local_node; Pacemaker runs on on the target, as the metadata declares)",
+                    a->plug, a->local_node);
             return -DR_E_CONFIG;
         }
         break;
@@ -695,8 +767,8 @@ dr_fence_args_validate(struct dr_fence_args *a, char *err, size_t err_len)
     case DR_FENCE_ACTION_VALIDATE_ALL:
         break;
     }
-    names[n++] = a->nodename;
-    if (a->plug != NULL && strcmp(a->plug, a->nodename) != 0) {
+    names[n++] = a->local_node;
+    if (a->plug != NULL && strcmp(a->plug, a->local_node) != 0) {
         names[n++] = a->plug;
     }
     for (size_t i = 0; i < a->n_initiators; i++) {

@@ -62,7 +62,7 @@ timed_fence()
     local file=$1 node=$2 action=$3 plug=$4
     shift 4
     { printf 'action=%s\nplug=%s\nnodename=%s\ndevices=%s\ncluster_name=%s\n' \
-        "$action" "$plug" "$node" "$URL" "$CLUSTER"
+        "$action" "$plug" "$plug" "$URL" "$CLUSTER"
       printf '%s\n' "$@"; } |
         lab_exec "$node" "$BIN/drbench_time" "$R/$file.raw" "$FENCE" >>"$R/fence.log" 2>&1
 }

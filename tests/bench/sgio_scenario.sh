@@ -30,10 +30,11 @@ expect() {
 }
 
 # fdrover WANT SERIES NODE DEV ACTION PLUG: fence_drover standalone (no droverd in the guest).
-# drover's "nodename" is the node it runs on.
+# As Pacemaker passes them: nodename is the target; the node it runs on is local_node (three
+# nodes share one guest here, so it is given).
 fdrover() {
-    printf 'action=%s\nplug=%s\nnodename=%s\ndevices=%s\ncluster_name=bench\n' \
-        "$5" "$6" "$3" "$4" | expect "$1" "$2" fence_drover
+    printf 'action=%s\nplug=%s\nnodename=%s\nlocal_node=%s\ndevices=%s\ncluster_name=bench\n' \
+        "$5" "$6" "$6" "$3" "$4" | expect "$1" "$2" fence_drover
 }
 
 # fscsi WANT SERIES NODE DEV ACTION PLUG [key=value...]: fence_scsi with NODE's state directory

@@ -64,6 +64,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check_string(a.plug);
     check_string(a.nodename);
+    check_string(a.local_node);
     check_string(a.cluster_name);
     check_string(a.initiator_prefix);
     CHECK(dr_fence_action_name(a.action) != NULL);

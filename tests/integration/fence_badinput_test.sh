@@ -11,7 +11,7 @@ trap 'lab_down' EXIT
 LAB_NODES=1 lab_up >/dev/null || { echo "FATAL: lab_up failed"; exit 1; }
 URL=$(lab_lun_url fence) || exit 1
 BASE=${URL%/1}
-COMMON="nodename=node1
+COMMON="local_node=node1
 cluster_name=drbad
 use_daemon=no
 timeout_ms=1500"
@@ -34,16 +34,18 @@ t_expect_out 1 "not one of we, ea, wero" "bad reservation type" fin $'action=off
 t_expect_out 1 "is not an iSCSI name" "bad initiator IQN" fin $'action=off\ninitiators=node1=bogus'
 t_expect_out 1 "not a valid node name" "bad node name" fin $'action=off\nplug=a,b'
 t_expect_out 1 "NUL byte" "NUL byte in the input" sh -c "printf 'action=off\0\n' | $(declare -f lab_exec >/dev/null; echo ip netns exec "$LAB_PREFIX-n1") $FENCE"
+t_expect_out 1 "nodename 'node3' and plug 'node2' differ" "nodename and plug naming different nodes" \
+    fin $'action=off\nplug=node2\nnodename=node3\n'"devices=$URL"$'\n'"$COMMON"
 t_expect_out 1 "plug 'node2' is not this node 'node1'" "on for another node" \
     fin $'action=on\nplug=node2\n'"devices=$URL"$'\n'"$COMMON"
 t_expect_out 1 "cluster_name not given" "no cluster name and no corosync.conf" \
-    fin $'action=status\nplug=node2\nnodename=node1\ncorosync_conf=/nonexistent\n'"devices=$URL"
+    fin $'action=status\nplug=node2\nlocal_node=node1\ncorosync_conf=/nonexistent\n'"devices=$URL"
 t_expect_out 1 "unknown option '--explode'" "unknown command-line option" lab_exec node1 "$FENCE" --explode
 t_expect_out 0 "ignoring unknown parameter 'pcmk_extra'" "an unknown stdin parameter is named and ignored" \
     fin $'action=monitor\npcmk_extra=1\n'"devices=$URL"$'\n'"$COMMON"
 t_expect_rc 0 "validate-all accepts good parameters" fin $'action=validate-all\n'"devices=$URL"$'\n'"$COMMON"
 t_expect_out 2 "Status: OFF" "command-line form (-o status -n ...) works, exit 2 for off" lab_exec node1 "$FENCE" \
-    -o status -n node2 --devices="$URL" --cluster-name=drbad --nodename=node1 --use-daemon=no
+    -o status -n node2 --devices="$URL" --cluster-name=drbad --local-node=node1 --use-daemon=no
 
 # Devices that do not work: each is named, with its reason, and fails within its timeout.
 dev_case() # WANT_ERE DESC DEVICE

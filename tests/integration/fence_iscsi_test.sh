@@ -26,12 +26,15 @@ URL=$(lab_lun_url fence) || exit 1
 lab_libvirt_up node3 >/dev/null || { echo "FATAL: libvirt on node3"; exit 1; }
 VIRT3=$(lab_libvirt_uri node3)
 
-fence_in() # NODE ACTION PLUG [extra key=value lines]: fence_drover as the fencer runs it
+# fence_in NODE ACTION PLUG [extra key=value lines]: fence_drover run on NODE as the fencer runs
+# it: the target in plug and in nodename (fence-agents' meaning); the node it runs on is the host
+# name, which is each lab node's own (local_node is not passed).
+fence_in()
 {
     local node=$1 action=$2 plug=$3
     shift 3
     { printf 'action=%s\nplug=%s\nnodename=%s\ndevices=%s\ncluster_name=%s\n' \
-        "$action" "$plug" "$node" "$URL" "$CLUSTER"
+        "$action" "$plug" "$plug" "$URL" "$CLUSTER"
       printf '%s\n' "$@"; } | lab_exec "$node" "$FENCE"
 }
 status_of() { lab_exec "$1" "$DROVER" status; }

@@ -26,7 +26,7 @@ META=$T_OUT
 grep -q '<action name="on" on_target="1" automatic="1"' <<<"$META" &&
     t_pass "metadata declares unfencing: on with on_target and automatic" ||
     t_fail "no on_target/automatic on action"
-for p in devices plug nodename cluster_name initiators reservation_type timeout_ms; do
+for p in devices plug nodename local_node cluster_name initiators reservation_type timeout_ms; do
     grep -q "<parameter name=\"$p\"" <<<"$META" && t_pass "parameter $p is declared" ||
         t_fail "parameter $p missing"
 done

@@ -32,7 +32,7 @@ extern "C" {
 /** Default libqb IPC service name of droverd. */
 #define DR_DAEMON_IPC_NAME "droverd"
 /** Version of the request/response layout. */
-#define DR_DAEMON_PROTO_VERSION 1u
+#define DR_DAEMON_PROTO_VERSION 2u
 /** Longest device spec droverd accepts. */
 #define DR_DAEMON_SPEC_MAX 512
 /** Most devices one droverd holds. */
@@ -64,6 +64,14 @@ struct dr_daemon_status {
     uint32_t vms_destroyed; /**< VMs stopped because the node was fenced, since start */
     uint32_t n_devices;
     struct dr_daemon_device_status devices[DR_DAEMON_MAX_DEVICES];
+};
+
+/** droverd's cached view of one domain, from libvirt's lifecycle events. */
+struct dr_daemon_vm_state {
+    uint32_t known; /**< 1: droverd knows the domain; 0: no such domain on this node */
+    uint32_t state; /**< enum dr_vm_state */
+    int32_t virt_state;
+    int32_t virt_reason;
 };
 
 /** Name of a state ("registered"). */
@@ -112,6 +120,26 @@ int dr_daemon_read_keys(const char *ipc_name, unsigned int timeout_ms, const cha
  * \return 0 if this node may write; -DR_E_RESERVATION_CONFLICT; as dr_daemon_preempt().
  */
 int dr_daemon_probe_write(const char *ipc_name, unsigned int timeout_ms, const char *device);
+
+/**
+ * A domain's state from droverd's event-fed cache: one local round trip instead of a libvirt
+ * client start-up. The VM agent's monitor asks this first.
+ * \param domain name or UUID (borrowed).
+ * \return 0 with \p out filled (out->known 0: droverd's libvirt connection is up and has no
+ *         such domain); -ENOTCONN when droverd has no libvirt connection (ask libvirt
+ *         yourself); -DR_E_DAEMON; -DR_E_PROTOCOL; -EINVAL.
+ */
+int dr_daemon_vm_state(const char *ipc_name, unsigned int timeout_ms, const char *domain,
+                       struct dr_daemon_vm_state *out);
+
+/**
+ * Tell droverd what drover does with a domain: \p resource is its Pacemaker resource (named in
+ * failure reports); \p busy_ms > 0 marks a stop or migration drover performs, for that long, so
+ * that the domain stopping is not reported as a failure; 0 clears the mark.
+ * \return 0; -DR_E_DAEMON; -DR_E_PROTOCOL; -EINVAL; -ENOSPC when droverd tracks too many.
+ */
+int dr_daemon_vm_expect(const char *ipc_name, unsigned int timeout_ms, const char *domain,
+                        const char *resource, uint32_t busy_ms);
 
 #pragma GCC visibility pop
 

@@ -58,7 +58,9 @@ struct dr_fence_initiator {
 struct dr_fence_args {
     enum dr_fence_action action;
     char *plug;          /**< the node acted on (plug, port) */
-    char *nodename;      /**< the node this runs on; default: the host name */
+    char *local_node;    /**< the node this runs on; default: the short host name */
+    char *nodename;      /**< fence-agents' nodename: the node acted on (Pacemaker passes the
+                            target); an alias of plug */
     char *cluster_name;  /**< default: totem.cluster_name of corosync_conf */
     char *corosync_conf; /**< default /etc/corosync/corosync.conf */
     char *devices[DR_FENCE_MAX_DEVICES];
@@ -81,13 +83,12 @@ void dr_fence_args_init(struct dr_fence_args *a);
 void dr_fence_args_free(struct dr_fence_args *a);
 
 /**
- * Set one parameter by its fencer name (`action`, `plug`, `port`, `nodename`, `devices`,
- * `cluster_name`, `corosync_conf`, `initiators`, `initiator_prefix`, `reservation_type`,
- * `timeout_ms`, `ipc_name`, `use_daemon`, `verbose`, `debug`; `option` is an old alias of
- * `action`).
- * \param[out] err a message naming the problem, written on failure (size \p err_len).
- * \return 0; -ENOENT for an unknown parameter; -EINVAL for a malformed value; -E2BIG when a
- *         list exceeds its maximum; -ENOMEM.
+ * Set one parameter by its fencer name (`action`, `plug`, `port`, `nodename` (the target, as
+ * Pacemaker passes it), `local_node`, `devices`, `cluster_name`, `corosync_conf`, `initiators`,
+ * `initiator_prefix`, `reservation_type`, `timeout_ms`, `ipc_name`, `use_daemon`, `verbose`,
+ * `debug`; `option` is an old alias of `action`). \param[out] err a message naming the problem,
+ * written on failure (size \p err_len). \return 0; -ENOENT for an unknown parameter; -EINVAL for a
+ * malformed value; -E2BIG when a list exceeds its maximum; -ENOMEM.
  */
 int dr_fence_args_set(struct dr_fence_args *a, const char *key, const char *value, char *err,
                       size_t err_len);
@@ -112,7 +113,7 @@ int dr_fence_args_parse_argv(struct dr_fence_args *a, int argc, char *const *arg
                              size_t err_len);
 
 /**
- * Fill defaults that need the system (nodename from the host name, cluster_name from
+ * Fill defaults that need the system (local_node from the host name, cluster_name from
  * corosync.conf) and check that the action has what it needs.
  * \return 0; -DR_E_CONFIG with \p err naming the missing or conflicting parameter.
  */

@@ -16,7 +16,7 @@ assert_defaults(const struct dr_fence_args *a)
 {
     assert_int_equal(a->action, DR_FENCE_ACTION_NONE);
     assert_null(a->plug);
-    assert_null(a->nodename);
+    assert_null(a->local_node);
     assert_null(a->cluster_name);
     assert_null(a->corosync_conf);
     assert_null(a->initiator_prefix);
@@ -55,7 +55,7 @@ test_free_everything_and_reinit(void **state)
 {
     static const char *const keys[] = {"action",
                                        "plug",
-                                       "nodename",
+                                       "local_node",
                                        "cluster_name",
                                        "corosync_conf",
                                        "ipc_name",

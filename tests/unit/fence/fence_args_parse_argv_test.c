@@ -92,7 +92,7 @@ test_long_options(void **state)
                                 "--corosync-conf=/tmp/c.conf",
                                 "--ipc-name",
                                 "droverd-test",
-                                "--nodename=node1",
+                                "--local-node=node1",
                                 "--initiators=node1=iqn.x:n1",
                                 "--verbose",
                                 "--debug=no"};
@@ -112,7 +112,7 @@ test_long_options(void **state)
     assert_string_equal(a->cluster_name, "lab");
     assert_string_equal(a->corosync_conf, "/tmp/c.conf");
     assert_string_equal(a->ipc_name, "droverd-test");
-    assert_string_equal(a->nodename, "node1");
+    assert_string_equal(a->local_node, "node1");
     assert_int_equal(a->n_initiators, 1);
     /* A bare --verbose is set; --debug=no clears. */
     assert_true(a->verbose);

@@ -75,7 +75,7 @@ test_fencer_input(void **state)
                      "\t\n"
                      "   # an indented comment\n"
                      "devices=/dev/sdb,/dev/sdc\n"
-                     "nodename=node1\n"
+                     "local_node=node1\n"
                      "cluster_name=lab\n"
                      "timeout_ms=2000\n"
                      "verbose=\n"
@@ -86,7 +86,7 @@ test_fencer_input(void **state)
     assert_string_equal(a->plug, "node2");
     assert_int_equal(a->n_devices, 2);
     assert_string_equal(a->devices[1], "/dev/sdc");
-    assert_string_equal(a->nodename, "node1");
+    assert_string_equal(a->local_node, "node1");
     assert_string_equal(a->cluster_name, "lab");
     assert_int_equal(a->timeout_ms, 2000);
     assert_true(a->verbose);

@@ -96,7 +96,7 @@ test_action(void **state)
 static void
 test_node_names(void **state)
 {
-    static const char *const keys[] = {"plug", "port", "nodename", "cluster_name"};
+    static const char *const keys[] = {"plug", "port", "local_node", "cluster_name"};
     static const char *const bad[] = {"node 2", "node\t2", "a,b", "a;b", "a=b", "a/b"};
     struct dr_fence_args *a = *state;
     char *max = repeat('n', 255), *too_long = repeat('n', 256);
@@ -111,7 +111,7 @@ test_node_names(void **state)
         expect_set_fails(a, keys[k], "node\x7f", -EINVAL, "control character");
     }
     assert_null(a->plug);
-    assert_null(a->nodename);
+    assert_null(a->local_node);
     assert_null(a->cluster_name);
 
     expect_set_ok(a, "plug", "node2");
@@ -119,8 +119,8 @@ test_node_names(void **state)
     /* `port` is the same field; the later value wins. */
     expect_set_ok(a, "port", "node3");
     assert_string_equal(a->plug, "node3");
-    expect_set_ok(a, "nodename", max);
-    assert_string_equal(a->nodename, max);
+    expect_set_ok(a, "local_node", max);
+    assert_string_equal(a->local_node, max);
     expect_set_ok(a, "cluster_name", "lab");
     assert_string_equal(a->cluster_name, "lab");
     /* A refused value leaves the previous one in place. */
@@ -131,9 +131,29 @@ test_node_names(void **state)
 }
 
 static void
+test_initiator_prefix(void **state)
+{
+    struct dr_fence_args *a = *state;
+    char long_prefix[240];
+
+    expect_set_fails(a, "initiator_prefix", "", -EINVAL, "is empty");
+    expect_set_fails(a, "initiator_prefix", "x\ny", -EINVAL, "does not start an iSCSI name");
+    expect_set_fails(a, "initiator_prefix", "node-", -EINVAL, "does not start an iSCSI name");
+    expect_set_fails(a, "initiator_prefix", "iqn.2020-01.com.example:a b", -EINVAL,
+                     "does not start an iSCSI name");
+    memset(long_prefix, 'a', sizeof(long_prefix) - 1);
+    memcpy(long_prefix, "iqn.", 4);
+    long_prefix[sizeof(long_prefix) - 1] = '\0';
+    expect_set_fails(a, "initiator_prefix", long_prefix, -EINVAL, "at most 200 bytes");
+    assert_null(a->initiator_prefix);
+    expect_set_ok(a, "initiator_prefix", "iqn.2020-01.com.example:");
+    assert_string_equal(a->initiator_prefix, "iqn.2020-01.com.example:");
+}
+
+static void
 test_plain_strings(void **state)
 {
-    static const char *const keys[] = {"corosync_conf", "initiator_prefix", "ipc_name"};
+    static const char *const keys[] = {"corosync_conf", "ipc_name"};
     struct dr_fence_args *a = *state;
 
     for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
@@ -144,8 +164,6 @@ test_plain_strings(void **state)
     /* Plain strings may hold what node names may not. */
     expect_set_ok(a, "corosync_conf", "/tmp/my corosync.conf");
     assert_string_equal(a->corosync_conf, "/tmp/my corosync.conf");
-    expect_set_ok(a, "initiator_prefix", "iqn.2020-01.com.example:");
-    assert_string_equal(a->initiator_prefix, "iqn.2020-01.com.example:");
     expect_set_ok(a, "ipc_name", "droverd-test");
     assert_string_equal(a->ipc_name, "droverd-test");
 }
@@ -407,6 +425,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_action, fence_args_setup, teardown),
         cmocka_unit_test_setup_teardown(test_node_names, fence_args_setup, teardown),
         cmocka_unit_test_setup_teardown(test_plain_strings, fence_args_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_initiator_prefix, fence_args_setup, teardown),
         cmocka_unit_test_setup_teardown(test_value_too_long, fence_args_setup, teardown),
         cmocka_unit_test_setup_teardown(test_numbers, fence_args_setup, teardown),
         cmocka_unit_test_setup_teardown(test_bools, fence_args_setup, teardown),

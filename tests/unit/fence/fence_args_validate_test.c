@@ -77,7 +77,7 @@ fill_off(struct dr_fence_args *a)
 {
     expect_set_ok(a, "action", "off");
     expect_set_ok(a, "plug", "node2");
-    expect_set_ok(a, "nodename", "node1");
+    expect_set_ok(a, "local_node", "node1");
     expect_set_ok(a, "cluster_name", "lab");
     expect_set_ok(a, "devices", "/dev/sdb");
 }
@@ -120,7 +120,7 @@ test_metadata_needs_nothing(void **state)
     fake_host_errno = EPERM; /* not even a host name */
     expect_set_ok(a, "action", "metadata");
     assert_int_equal(dr_fence_args_validate(a, NULL, 0), 0);
-    assert_null(a->nodename);
+    assert_null(a->local_node);
     assert_null(a->cluster_name);
 }
 
@@ -133,7 +133,7 @@ test_complete_off(void **state)
     fill_off(a);
     assert_int_equal(dr_fence_args_validate(a, err, sizeof(err)), 0);
     assert_string_equal(err, "untouched");
-    assert_string_equal(a->nodename, "node1");
+    assert_string_equal(a->local_node, "node1");
     assert_string_equal(a->plug, "node2");
 }
 
@@ -195,30 +195,69 @@ test_on_is_for_this_node(void **state)
     assert_int_equal(dr_fence_args_validate(a, NULL, 0), 0);
 }
 
+/* Pacemaker passes the target as nodename (fence-agents' meaning) and often as plug too. */
 static void
-test_nodename_from_host_name(void **state)
+test_nodename_is_the_target(void **state)
+{
+    struct dr_fence_args *a = *state;
+    char err[512] = "";
+
+    expect_set_ok(a, "action", "off");
+    expect_set_ok(a, "nodename", "node3");
+    expect_set_ok(a, "local_node", "node1");
+    expect_set_ok(a, "cluster_name", "lab");
+    expect_set_ok(a, "devices", "/dev/sdb");
+    assert_int_equal(dr_fence_args_validate(a, err, sizeof(err)), 0);
+    assert_string_equal(a->plug, "node3");
+    assert_string_equal(a->local_node, "node1");
+}
+
+static void
+test_nodename_and_plug_agree(void **state)
+{
+    struct dr_fence_args *a = *state;
+    char err[512] = "";
+
+    fill_off(a);
+    expect_set_ok(a, "nodename", "node2");
+    assert_int_equal(dr_fence_args_validate(a, err, sizeof(err)), 0);
+    assert_string_equal(a->plug, "node2");
+}
+
+static void
+test_nodename_and_plug_differ(void **state)
+{
+    struct dr_fence_args *a = *state;
+
+    fill_off(a);
+    expect_set_ok(a, "nodename", "node3");
+    expect_invalid(a, "nodename 'node3' and plug 'node2' differ");
+}
+
+static void
+test_local_node_from_host_name(void **state)
 {
     struct dr_fence_args *a = *state;
     char host[256] = "";
 
     fill_off(a);
-    free(a->nodename);
-    a->nodename = NULL;
+    free(a->local_node);
+    a->local_node = NULL;
     assert_int_equal(dr_fence_args_validate(a, NULL, 0), 0);
     /* Pacemaker's node name is the short host name. */
-    assert_string_equal(a->nodename, "node1");
+    assert_string_equal(a->local_node, "node1");
 
     /* The same with the machine's real host name. */
     fake_host = NULL;
-    free(a->nodename);
-    a->nodename = NULL;
+    free(a->local_node);
+    a->local_node = NULL;
     free(a->plug);
     a->plug = NULL;
     expect_set_ok(a, "action", "monitor");
     assert_int_equal(__real_gethostname(host, sizeof(host) - 1), 0);
     host[strcspn(host, ".")] = '\0';
     assert_int_equal(dr_fence_args_validate(a, NULL, 0), 0);
-    assert_string_equal(a->nodename, host);
+    assert_string_equal(a->local_node, host);
 }
 
 static void
@@ -227,14 +266,14 @@ test_host_name_unknown(void **state)
     struct dr_fence_args *a = *state;
 
     fill_off(a);
-    free(a->nodename);
-    a->nodename = NULL;
+    free(a->local_node);
+    a->local_node = NULL;
     fake_host_errno = EFAULT;
-    expect_invalid(a, "nodename not given and the host name is unknown");
+    expect_invalid(a, "local_node not given and the host name is unknown");
     fake_host_errno = 0;
     fake_host = "";
     expect_invalid(a, "host name is unknown");
-    assert_null(a->nodename);
+    assert_null(a->local_node);
 }
 
 static void
@@ -307,7 +346,7 @@ test_colliding_keys(void **state)
 
     /* n512789 and n749192 share their FNV-1a 32 hash, hence their key (pr_keys_check_unique). */
     fill_off(a);
-    expect_set_ok(a, "nodename", "n512789");
+    expect_set_ok(a, "local_node", "n512789");
     expect_set_ok(a, "plug", "n749192");
     expect_invalid(a, "two node names derive the same reservation key");
 
@@ -336,7 +375,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_missing_devices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_plug, setup, teardown),
         cmocka_unit_test_setup_teardown(test_on_is_for_this_node, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_nodename_from_host_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_local_node_from_host_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nodename_is_the_target, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nodename_and_plug_agree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nodename_and_plug_differ, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_name_unknown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cluster_name_from_corosync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cluster_name_given_wins, setup, teardown),

@@ -393,7 +393,7 @@ setup(void **state)
     }
     a = *state;
     expect_set_ok(a, "action", "off");
-    expect_set_ok(a, "nodename", "node1");
+    expect_set_ok(a, "local_node", "node1");
     expect_set_ok(a, "plug", "node2");
     expect_set_ok(a, "cluster_name", "lab");
     return 0;
@@ -415,13 +415,13 @@ static void
 test_bad_arguments(void **state)
 {
     struct dr_fence_args *a = *state;
-    char *nodename;
+    char *local_node;
 
     assert_int_equal(dr_fence_run(NULL, NULL), -EINVAL);
-    nodename = a->nodename;
-    a->nodename = NULL;
+    local_node = a->local_node;
+    a->local_node = NULL;
     assert_int_equal(dr_fence_run(a, NULL), -EINVAL);
-    a->nodename = nodename;
+    a->local_node = local_node;
     free(a->cluster_name);
     a->cluster_name = NULL;
     assert_int_equal(dr_fence_run(a, NULL), -EINVAL);
