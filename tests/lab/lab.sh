@@ -15,7 +15,7 @@
 #     tests/lab/lab.sh down            # LAB_PREFIX selects the lab
 #
 # Functions (verbs):
-#   lab_deps                      apt-get install the packages the lab needs, if missing
+#   lab_deps [PKG...]             apt-get install the packages the lab needs (and PKGs), if missing
 #   lab_up                        networks, storage (tgtd + LUN "fence"), nodes; libvirt if LAB_LIBVIRT=1
 #   lab_down                      stop everything by recorded PID, delete namespaces, rm $LAB_DIR
 #   lab_status                    what runs, with PIDs; namespaces; LUNs; libvirt URIs
@@ -28,6 +28,23 @@
 #   lab_vm_start NODE NAME [MiB]  define and start a tiny TCG domain (no disk), wait until running
 #   lab_vm_list NODE              names of the running domains on NODE
 #   lab_pids                      "NAME PID" of every live process the lab recorded
+# Guests and live migration (lab-migration-selftest.sh shows them all at work):
+#   lab_qemu_backports            QEMU >= 9 from <release>-backports, unpacked into a cache (not
+#                                 installed); prints the emulator wrapper for LAB_EMULATOR
+#   lab_guest_kernel              Debian's kernel, unpacked into a cache; prints its root dir
+#   lab_guest_build               $LAB_DIR/guest: vmlinuz + initrd (busybox, guest/init.sh,
+#                                 guest/memwriter.c); prints the dir
+#   lab_vm_start_guest NODE NAME MEM_MIB [WRITER_MIB [RATE_MIB_S]] [disk=LUN]
+#                                 persistent guest domain (XML kept in $LAB_DIR/guests/NAME.xml,
+#                                 path printed), started; waits for its first heartbeat
+#   lab_vm_console NODE NAME      the guest's serial console as written on NODE
+#   lab_guest_stats NODE NAME     its last heartbeat there: beat= uptime_ms= errors= passes=
+#                                 rate_mib_s= seq= disk_errors= foreign= lost=
+#   lab_guest_wait NODE NAME [AFTER_BEAT [TIMEOUT_S]]  waits for a later heartbeat on NODE
+#   lab_vm_migrate FROM TO NAME [FLAG...]  virsh migrate --live --p2p (definition moves along);
+#                                 prints wall_ms= total_ms= downtime_ms= data_mib=
+#   lab_node_addr NODE NET        the node's address on NET (hb, cli, st)
+#   lab_libvirt_tcp_uri NODE      qemu+tcp URI of NODE's libvirtd on its management address
 #
 # Environment:
 #   LAB_PREFIX    names every namespace, bridge and the state dir; default dr<4 random hex>;
@@ -36,7 +53,16 @@
 #   LAB_NODES     nodes made by lab_up (default 3)
 #   LAB_NETS      networks the nodes join, among hb cli st (default "st"; storage is always there)
 #   LAB_LIBVIRT   1: lab_up also runs lab_libvirt_up on every node
-#   LAB_EMULATOR  QEMU binary for lab_vm_start (default /usr/bin/qemu-system-x86_64)
+#   LAB_EMULATOR  QEMU binary for lab_vm_start, lab_vm_start_guest and libvirt's probe (default
+#                 /usr/bin/qemu-system-x86_64); kept in $LAB_DIR/lab.env when set at lab_up
+#   LAB_QEMU      backports: lab_up sets LAB_EMULATOR=$(lab_qemu_backports)
+#   LAB_MGMT_NET  network of libvirt's TCP listener and p2p control connections (default st)
+#   LAB_MIGRATION_NET  network of the migration data stream: qemu.conf migration_address and
+#                 migration_host on nodes that join it (default cli)
+#   LAB_QEMU_CACHE   unpacked backports QEMU (default /var/cache/drover-test/qemu-backports)
+#   LAB_KERNEL_CACHE unpacked Debian kernels, shared with sgio-guest/run.sh's layout and lock
+#                 (default /var/cache/drover-test/kernel)
+#   LAB_GUEST_BOOT_TIMEOUT  seconds lab_vm_start_guest waits for the first heartbeat (120)
 #   LAB_CACHE_DIR warm libvirt QEMU-capabilities cache shared by labs (default /var/tmp/drover-lab);
 #                 libvirt revalidates it, so it only saves the ~10 s probe per libvirtd
 #   KEEP=1        lab_down keeps $LAB_DIR (logs, pid records)
@@ -55,7 +81,16 @@
 # start time guards against PID reuse) and stopped by that PID.
 #
 # Left on the host (what Debian's libvirt-daemon-system would create): user libvirt-qemu, empty
-# /var/{lib,log,cache}/libvirt (mount points), and the capabilities cache in $LAB_CACHE_DIR.
+# /var/{lib,log,cache}/libvirt (mount points), and the capabilities cache in $LAB_CACHE_DIR;
+# the QEMU and kernel caches (~90 + ~450 MB) when the guest functions ran.
+#
+# Migration: each node's libvirtd listens on TCP (auth none) on its LAB_MGMT_NET address, and
+# its qemu.conf sets migration_address/migration_host to its LAB_MIGRATION_NET address when the
+# node joins that network (LAB_NETS="cli st"): peer-to-peer control on st, memory on cli.
+# Guests write their console to /var/log/libvirt/qemu/NAME-serial.log of the node they run on
+# ($LAB_DIR/nodeK/log/libvirt/qemu/), appending: after a migration the destination's file goes
+# on. Use LAB_EMULATOR=$(lab_qemu_backports): Debian 12's QEMU 7.2 loses pages of TCG guests
+# migrated while they write (../shared/lab-notes/libvirt-migration/NOTES.md).
 # Extending: a network is a line in lab__net_octet plus LAB_NETS; a node daemon is started with
 # lab_exec and recorded with lab__pid_record, and lab_down stops every record it finds.
 
@@ -498,10 +533,15 @@ lab__libvirt_host_prepare()
 
 lab__libvirt_conf() # K
 {
-    local d=$LAB_DIR/node$1
+    local d=$LAB_DIR/node$1 mgmt mig
+    mgmt=$(lab_node_addr "$1" "$(lab__mgmt_net)") || return 1
+    # libvirtd also listens on TCP (no auth) on the node's management address, for
+    # peer-to-peer migration: the source libvirtd dials the destination's.
     cat >"$d/etc/libvirt/libvirtd.conf" <<EOF || return 1
 listen_tls = 0
-listen_tcp = 0
+listen_tcp = 1
+listen_addr = "$mgmt"
+auth_tcp = "none"
 auth_unix_rw = "none"
 auth_unix_ro = "none"
 unix_sock_group = "root"
@@ -520,6 +560,12 @@ namespaces = [ ]
 cgroup_controllers = [ ]
 stdio_handler = "file"
 EOF
+    # Incoming migration streams listen on, and are announced with, the node's address on the
+    # migration network (when the node joins it), whatever URI the source was given.
+    if mig=$(lab_node_addr "$1" "$(lab__migration_net)" 2>/dev/null); then
+        printf 'migration_address = "%s"\nmigration_host = "%s"\n' "$mig" "$mig" \
+            >>"$d/etc/libvirt/qemu.conf" || return 1
+    fi
     : >"$d/etc/libvirt/libvirt.conf" && : >"$d/etc/libvirt/libvirt-admin.conf"
 }
 
@@ -568,7 +614,7 @@ lab_libvirt_up() # NODE
     }
     rm -f "$d/libvirtd.pid"
     # --daemon returns once libvirtd has initialised; its PID file holds the node-local PID.
-    lab_exec "$k" libvirtd --daemon --pid-file "$d/libvirtd.pid" \
+    lab_exec "$k" libvirtd --daemon --listen --pid-file "$d/libvirtd.pid" \
         --config /etc/libvirt/libvirtd.conf </dev/null >>"$d/libvirtd.stdio.log" 2>&1 || {
         lab__err "node$k: libvirtd failed (see $d/log/libvirt/libvirtd.log)"
         return 1
@@ -654,9 +700,17 @@ lab__domain_xml() # NAME MEM_MIB
   <on_crash>destroy</on_crash>
   <devices>
     <emulator>${LAB_EMULATOR:-/usr/bin/qemu-system-x86_64}</emulator>
+EOF
+    lab__domain_xml_tail "$1"
+}
+
+# The end of a lab domain's XML: serial console to a file in the node's libvirt log dir.
+lab__domain_xml_tail() # NAME [APPEND_ATTRIBUTE]
+{
+    cat <<EOF
     <controller type='usb' model='none'/>
     <serial type='file'>
-      <source path='/var/log/libvirt/qemu/$1-serial.log'/>
+      <source path='/var/log/libvirt/qemu/$1-serial.log'${2:+ $2}/>
       <target port='0'/>
     </serial>
     <memballoon model='none'/>
@@ -720,13 +774,438 @@ lab__libvirt_down() # K
     done
 }
 
+# ------------------------------------------------------------------ guests and migration
+
+lab_node_addr() # NODE NET -> the node's address on NET (hb, cli, st), if the node joins NET
+{
+    local k octet
+    k=$(lab__node_num "${1:-}") || return 1
+    octet=$(lab__net_octet "${2:-}") || return 1
+    [[ " $(lab__node_nets) " == *" $2 "* ]] || {
+        lab__err "node$k does not join network '$2' (LAB_NETS=$LAB_NETS)"
+        return 1
+    }
+    echo "198.18.$octet.$((10 + k))"
+}
+
+lab__mgmt_net() # libvirt's control connections between nodes (peer-to-peer migration)
+{
+    echo "${LAB_MGMT_NET:-st}"
+}
+
+lab__migration_net() # the migration data stream
+{
+    echo "${LAB_MIGRATION_NET:-cli}"
+}
+
+lab_libvirt_tcp_uri() # NODE -> qemu+tcp URI of NODE's libvirtd on its management address
+{
+    local a
+    a=$(lab_node_addr "${1:-}" "$(lab__mgmt_net)") || return 1
+    echo "qemu+tcp://$a/system"
+}
+
+# The mirror and keyring of the machine's own Debian source: "URI KEYRING", from the deb822
+# stanza that carries the release itself (not -security/-updates), else from sources.list.
+lab__debian_mirror() # CODENAME
+{
+    local f=/etc/apt/sources.list.d/debian.sources
+    if [[ -r $f ]]; then
+        awk -v rel="$1" '
+            function flush() {
+                if (!done && uri != "" && (" " suites " ") ~ (" " rel " ")) {
+                    print uri, (key != "" ? key : "/usr/share/keyrings/debian-archive-keyring.gpg")
+                    done = 1
+                }
+                uri = suites = key = ""
+            }
+            /^[ \t]*$/ { flush(); next }
+            $1 == "URIs:" { uri = $2 }
+            $1 == "Suites:" { $1 = ""; suites = $0 }
+            $1 == "Signed-By:" && $2 ~ /^\// { key = $2 }
+            END { flush() }' "$f"
+    elif [[ -r /etc/apt/sources.list ]]; then
+        awk -v rel="$1" '$1 == "deb" && $0 ~ (" " rel " ") {
+            for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) {
+                print $i, "/usr/share/keyrings/debian-archive-keyring.gpg"; exit } }' \
+            /etc/apt/sources.list
+    fi
+}
+
+# QEMU from <release>-backports (QEMU >= 9: Debian 12's 7.2 corrupts TCG guests that migrate
+# while writing memory, see ../shared/lab-notes/libvirt-migration), fetched with a throw-away
+# apt state (own sources.list, lists and cache; /etc/apt and the installed system are left
+# alone) and unpacked into a cache dir shared by labs. Prints the path of the wrapper that
+# runs it with its own modules and firmware; point LAB_EMULATOR at it (or LAB_QEMU=backports).
+# Every QEMU module package is unpacked too: QEMU falls back to the system's module dir for a
+# module missing in its own, and a module from another build aborts it during libvirt's probe.
+lab_qemu_backports()
+{
+    local c=${LAB_QEMU_CACHE:-/var/cache/drover-test/qemu-backports}
+    mkdir -p "$c" || {
+        lab__err "cannot create $c"
+        return 1
+    }
+    (
+        flock 9 || exit 1
+        [[ -e $c/.complete ]] || lab__qemu_fetch "$c" || exit 1
+    ) 9>"$c/.lock" || return 1
+    echo "$c/bin/qemu-system-x86_64"
+}
+
+lab__qemu_fetch() # CACHE_DIR (holding its lock)
+{
+    local c=$1 a=$1/apt codename mirror key d mods ver t0 missing
+    local -a pkgs=(qemu-system-x86 qemu-system-common qemu-system-data qemu-block-extra seabios
+        qemu-system-modules-opengl qemu-system-modules-spice qemu-system-gui)
+    t0=$(lab__ms)
+    lab__require apt-get dpkg-deb || return 1
+    codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    read -r mirror key <<<"$(lab__debian_mirror "$codename")"
+    [[ -n $codename && -n $mirror ]] || {
+        lab__err "no Debian mirror for '$codename' in /etc/apt (sources.list.d/debian.sources)"
+        return 1
+    }
+    rm -rf "$a" "${c:?}/deb" "${c:?}/root" "${c:?}/bin" || return 1
+    mkdir -p "$a/lists/partial" "$a/cache/archives/partial" "$c/deb" "$c/bin" || return 1
+    echo "deb [signed-by=$key] $mirror $codename-backports main" >"$a/sources.list"
+    local -a o=(-q -o "Dir::Etc::SourceList=$a/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+        -o Dir::Etc::Preferences=/nonexistent -o Dir::Etc::PreferencesParts=/nonexistent
+        -o "Dir::State::Lists=$a/lists" -o "Dir::Cache=$a/cache" -o APT::Sandbox::User=root
+        -t "$codename-backports")
+    lab__log "fetching ${pkgs[*]} from $mirror $codename-backports"
+    apt-get "${o[@]}" update >"$c/fetch.log" 2>&1 &&
+        (cd "$c/deb" && apt-get "${o[@]}" download "${pkgs[@]}") >>"$c/fetch.log" 2>&1 || {
+        lab__err "apt-get from $codename-backports failed (see $c/fetch.log)"
+        return 1
+    }
+    mkdir -p "$c/root" || return 1
+    for d in "$c"/deb/*.deb; do
+        dpkg-deb -x "$d" "$c/root" || {
+            lab__err "dpkg-deb -x $d failed"
+            return 1
+        }
+    done
+    mods=$(echo "$c"/root/usr/lib/*/qemu)
+    [[ -x $c/root/usr/bin/qemu-system-x86_64 && -d $mods ]] || {
+        lab__err "$c/root has no qemu-system-x86_64 or module dir"
+        return 1
+    }
+    cat >"$c/bin/qemu-system-x86_64" <<EOF || return 1
+#!/bin/sh
+# QEMU from $codename-backports, unpacked by drover's tests/lab/lab.sh (lab_qemu_backports).
+QEMU_MODULE_DIR=$mods
+export QEMU_MODULE_DIR
+exec $c/root/usr/bin/qemu-system-x86_64 -L $c/root/usr/share/qemu -L $c/root/usr/share/seabios "\$@"
+EOF
+    chmod 755 "$c/bin/qemu-system-x86_64" || return 1
+    missing=$(ldd "$c/root/usr/bin/qemu-system-x86_64" 2>&1 | awk '/not found/ {print $1}')
+    [[ -z $missing ]] || {
+        lab__err "backports QEMU needs libraries this system lacks: ${missing//$'\n'/ }"
+        return 1
+    }
+    ver=$("$c/bin/qemu-system-x86_64" --version | sed -n '1s/.*version \([0-9][0-9.]*\).*/\1/p')
+    [[ ${ver%%.*} =~ ^[0-9]+$ ]] && ((${ver%%.*} >= 9)) || {
+        lab__err "QEMU from $codename-backports is '$ver', not >= 9"
+        return 1
+    }
+    echo "$ver" >"$c/version"
+    rm -rf "$a" "$c/deb"
+    touch "$c/.complete"
+    lab__log "QEMU $ver from $codename-backports in $c ($(($(lab__ms) - t0)) ms)"
+}
+
+# Debian's kernel for the lab's guests: the package linux-image-amd64 depends on, downloaded
+# and unpacked (never installed) into the cache that tests/lab/sgio-guest/run.sh uses too,
+# with the same layout and lock (KPKG/root, KPKG/.complete, .lock). Prints KPKG/root.
+lab_guest_kernel()
+{
+    local c=${LAB_KERNEL_CACHE:-/var/cache/drover-test/kernel}
+    mkdir -p "$c" || {
+        lab__err "cannot create $c"
+        return 1
+    }
+    (
+        flock 9 || exit 1
+        kpkg=$(lab__kernel_pkg)
+        if [[ -z $kpkg ]]; then
+            apt-get update -q >/dev/null 2>&1
+            kpkg=$(lab__kernel_pkg)
+        fi
+        if [[ -z $kpkg ]]; then # offline: the newest kernel already unpacked
+            kpkg=$(find "$c" -maxdepth 2 -name .complete -path '*/linux-image-*' |
+                sed 's|/\.complete$||; s|.*/||' | sort -V | tail -n 1)
+        fi
+        [[ -n $kpkg ]] || {
+            lab__err "cannot resolve linux-image-amd64 and nothing is cached in $c"
+            exit 1
+        }
+        k=$c/$kpkg
+        if [[ ! -e $k/.complete ]]; then
+            lab__log "fetching $kpkg into $k"
+            rm -rf "$k" && mkdir -p "$k/root" || exit 1
+            (cd "$k" && apt-get download -q -o APT::Sandbox::User=root "$kpkg") >/dev/null 2>&1 ||
+                {
+                    apt-get update -q >/dev/null 2>&1
+                    (cd "$k" && apt-get download -q -o APT::Sandbox::User=root "$kpkg") >/dev/null
+                } || {
+                lab__err "apt-get download $kpkg failed"
+                exit 1
+            }
+            dpkg-deb -x "$k/${kpkg}"_*.deb "$k/root" || exit 1
+            # The .deb has no modules.dep (depmod runs at install time); busybox has a depmod.
+            /bin/busybox depmod -b "$k/root" "$(ls "$k/root/lib/modules")" || exit 1
+            touch "$k/.complete"
+        fi
+        echo "$k/root"
+    ) 9>"$c/.lock"
+}
+
+lab__kernel_pkg()
+{
+    apt-cache depends linux-image-amd64 2>/dev/null |
+        awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
+}
+
+lab__module_closure() # MODULES_DEP NAME -> NAME's .ko path and those it depends on
+{
+    awk -v m="$2" -F': *' '{
+        n = $1; sub(/.*\//, "", n); sub(/\.ko.*/, "", n); gsub(/-/, "_", n)
+        if (n == m) { print $1; if ($2 != "") print $2; found = 1 }
+    } END { exit !found }' "$1" | tr ' ' '\n' | sed '/^$/d'
+}
+
+# The guest: Debian's kernel plus an initramfs of busybox-static, tests/lab/guest/init.sh as
+# /init, memwriter (static) and the virtio block modules. Into $LAB_DIR/guest (vmlinuz, initrd,
+# memwriter); prints that dir. Kept for the lab's life: nodes and migrations share the paths.
+lab_guest_build()
+{
+    local g=$LAB_DIR/guest src=${LAB_SELF%/*}/guest
+    mkdir -p "$g" || return 1
+    (
+        flock 9 || exit 1
+        [[ -s $g/initrd && -s $g/vmlinuz ]] && exit 0
+        lab__guest_build "$g" "$src"
+    ) 9>"$g/.lock" || return 1
+    echo "$g"
+}
+
+lab__guest_build() # DIR SRC
+{
+    local g=$1 src=$2 kroot kver r m f t0
+    t0=$(lab__ms)
+    lab__require cc cpio gzip || return 1
+    [[ -x /bin/busybox ]] && ! ldd /bin/busybox >/dev/null 2>&1 || {
+        lab__err "/bin/busybox is missing or not static (lab_deps busybox-static)"
+        return 1
+    }
+    kroot=$(lab_guest_kernel) || return 1
+    kver=$(ls "$kroot/lib/modules") && [[ -s $kroot/boot/vmlinuz-$kver ]] || {
+        lab__err "$kroot is incomplete: remove its parent dir and retry"
+        return 1
+    }
+    r=$g/root
+    rm -rf "$r" && mkdir -p "$r"/{bin,dev,proc,sys,run,tmp} || return 1
+    cp /bin/busybox "$r/bin/busybox" && ln -s busybox "$r/bin/sh" && ln -s bin "$r/sbin" &&
+        install -m 755 "$src/init.sh" "$r/init" || return 1
+    cc -std=c11 -D_GNU_SOURCE -O2 -static -o "$g/memwriter" "$src/memwriter.c" 2>"$g/cc.log" || {
+        lab__err "cannot build memwriter (see $g/cc.log; lab_deps gcc libc6-dev)"
+        return 1
+    }
+    cp "$g/memwriter" "$r/bin/memwriter" || return 1
+    for m in virtio_pci virtio_blk; do
+        lab__module_closure "$kroot/lib/modules/$kver/modules.dep" "$m" || {
+            lab__err "module $m is not in $kver's modules.dep"
+            return 1
+        }
+    done | sort -u | while read -r f; do
+        mkdir -p "$r/lib/modules/$kver/${f%/*}" &&
+            cp "$kroot/lib/modules/$kver/$f" "$r/lib/modules/$kver/$f" || exit 1
+    done || return 1
+    /bin/busybox depmod -b "$r" "$kver" || return 1
+    (cd "$r" && find . | cpio -o -H newc --quiet | gzip -1) >"$g/initrd.tmp" &&
+        mv "$g/initrd.tmp" "$g/initrd" && cp "$kroot/boot/vmlinuz-$kver" "$g/vmlinuz" || return 1
+    rm -rf "$r"
+    lab__log "guest: kernel $kver, initrd $(($(stat -c %s "$g/initrd") / 1024)) KiB" \
+        "in $(($(lab__ms) - t0)) ms"
+}
+
+lab__guest_xml() # NAME MEM_MIB WRITER_MIB RATE GUEST_DIR [LUN]
+{
+    local name=$1 mem=$2 wmib=$3 rate=$4 g=$5 lun=${6:-} disk=0 iqn
+    if [[ -n $lun ]]; then
+        disk=1
+        iqn=$LAB_IQN_BASE:$lun
+    fi
+    cat <<EOF
+<domain type='qemu'>
+  <name>$name</name>
+  <memory unit='MiB'>$mem</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$g/vmlinuz</kernel>
+    <initrd>$g/initrd</initrd>
+    <cmdline>console=ttyS0 quiet panic=-1 drlab_mib=$wmib drlab_rate=$rate drlab_disk=$disk</cmdline>
+  </os>
+  <features><acpi/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>${LAB_EMULATOR:-/usr/bin/qemu-system-x86_64}</emulator>
+EOF
+    [[ -z $lun ]] || cat <<EOF
+    <disk type='network' device='disk'>
+      <driver name='qemu' type='raw' cache='none'/>
+      <source protocol='iscsi' name='$iqn/1'>
+        <host name='${LAB_PORTAL%:*}' port='${LAB_PORTAL#*:}'/>
+      </source>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+EOF
+    lab__domain_xml_tail "$name" "append='on'"
+}
+
+# Defines (persistently) and starts a lab guest on NODE, waits for its first heartbeat, and
+# prints the path of its domain XML ($LAB_DIR/guests/NAME.xml). WRITER_MIB of its memory are
+# rewritten at RATE MiB/s and checked; disk=LUN attaches lab LUN LUN (lab_lun_add) as /dev/vda
+# through QEMU's libiscsi, and the guest keeps a sequence number in its first sector.
+lab_vm_start_guest() # NODE NAME MEM_MIB [WRITER_MIB [RATE_MIB_S]] [disk=LUN]
+{
+    local node=${1:-} name=${2:-} mem=${3:-} k a lun='' g xml log t0
+    local -a num=()
+    shift 3 2>/dev/null || shift $#
+    for a in "$@"; do
+        case $a in
+        disk=* | DISK=*) lun=${a#*=} ;;
+        *) num+=("$a") ;;
+        esac
+    done
+    local wmib=${num[0]:-0} rate=${num[1]:-0}
+    if [[ ! $name =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ || ! $mem =~ ^[1-9][0-9]*$ ||
+        ! $wmib =~ ^[0-9]+$ || ! $rate =~ ^[0-9]+$ || ${#num[@]} -gt 2 ]]; then
+        lab__err "usage: lab_vm_start_guest NODE NAME MEM_MIB [WRITER_MIB [RATE_MIB_S]] [disk=LUN]"
+        return 1
+    fi
+    k=$(lab__node_num "$node") || return 1
+    t0=$(lab__ms)
+    if [[ -n $lun ]]; then
+        lab_lun_url "$lun" >/dev/null || return 1
+    fi
+    g=$(lab_guest_build) || return 1
+    mkdir -p "$LAB_DIR/guests" || return 1
+    xml=$LAB_DIR/guests/$name.xml
+    lab__guest_xml "$name" "$mem" "$wmib" "$rate" "$g" "$lun" >"$xml" || return 1
+    log=$(lab__console_file "$k" "$name")
+    rm -f "$log"
+    lab_virsh "$k" define "$xml" >/dev/null && lab_virsh "$k" start "$name" >/dev/null || {
+        lab__err "node$k: cannot start guest $name"
+        return 1
+    }
+    lab__qemu_record "$k"
+    lab__wait_for "${LAB_GUEST_BOOT_TIMEOUT:-120}" lab__guest_beating "$k" "$name" || {
+        lab__err "node$k: guest $name sent no heartbeat (console: $log)"
+        return 1
+    }
+    lab__log "node$k: guest $name ($mem MiB, writer $wmib MiB @ $rate MiB/s," \
+        "disk ${lun:-none}) up in $(($(lab__ms) - t0)) ms"
+    echo "$xml"
+}
+
+lab__console_file() # K NAME -> the serial console file on node K (host path)
+{
+    echo "$LAB_DIR/node$1/log/libvirt/qemu/$2-serial.log"
+}
+
+lab__guest_beating() # K NAME
+{
+    [[ -n $(lab_guest_stats "$1" "$2" 2>/dev/null) ]]
+}
+
+lab_vm_console() # NODE NAME: the guest's serial console as written on NODE
+{
+    local k
+    k=$(lab__node_num "${1:-}") || return 1
+    tr -d '\r' <"$(lab__console_file "$k" "${2:-}")"
+}
+
+# The guest's last complete heartbeat as written on NODE (after a migration: the destination),
+# "beat=N uptime_ms=U errors=E passes=P rate_mib_s=R seq=S disk_errors=D foreign=F lost=L".
+lab_guest_stats() # NODE NAME
+{
+    local k line
+    k=$(lab__node_num "${1:-}") || return 1
+    line=$(tr -d '\r' <"$(lab__console_file "$k" "${2:-}")" 2>/dev/null |
+        grep -a '^DRLAB beat=.* end$' | tail -n 1)
+    [[ -n $line ]] || {
+        lab__err "node$k: no heartbeat from ${2:-} yet"
+        return 1
+    }
+    line=${line#DRLAB }
+    echo "${line% end}"
+}
+
+# Waits until the guest's console on NODE shows a heartbeat later than beat AFTER_BEAT (default
+# 0: any) and prints it as lab_guest_stats does. After a migration back to a node, that node's
+# console still ends with the guest's heartbeats from before it left: pass the last beat seen.
+lab_guest_wait() # NODE NAME [AFTER_BEAT [TIMEOUT_S]]
+{
+    local after=${3:-0} timeout_s=${4:-60} end st b
+    end=$(($(lab__ms) + timeout_s * 1000))
+    while :; do
+        if st=$(lab_guest_stats "${1:-}" "${2:-}" 2>/dev/null); then
+            b=${st#beat=}
+            b=${b%% *}
+            if ((b > after)); then
+                echo "$st"
+                return 0
+            fi
+        fi
+        (($(lab__ms) < end)) || break
+        sleep 0.2
+    done
+    lab__err "no heartbeat after beat $after from ${2:-} on ${1:-} within ${timeout_s}s"
+    return 1
+}
+
+# Live-migrates NAME from FROM to TO as Pacemaker's agents do it: peer-to-peer (FROM's
+# libvirtd dials TO's on the management network), the domain's definition moving along; the
+# data stream takes TO's migration address (qemu.conf). Extra virsh migrate flags may follow.
+# Prints the destination's statistics: "wall_ms=.. total_ms=.. downtime_ms=.. data_mib=..".
+lab_vm_migrate() # FROM TO NAME [VIRSH_MIGRATE_FLAG...]
+{
+    local from to name=${3:-} t0 wall info
+    from=$(lab__node_num "${1:-}") && to=$(lab__node_num "${2:-}") || return 1
+    shift 3 2>/dev/null || {
+        lab__err "usage: lab_vm_migrate FROM TO NAME [VIRSH_MIGRATE_FLAG...]"
+        return 1
+    }
+    t0=$(lab__ms)
+    lab_virsh "$from" migrate --live --p2p --persistent --undefinesource "$@" "$name" \
+        "$(lab_libvirt_tcp_uri "$to")" || {
+        lab__err "migration of $name from node$from to node$to failed"
+        return 1
+    }
+    wall=$(($(lab__ms) - t0))
+    lab__qemu_record "$to"
+    info=$(lab_virsh "$to" domjobinfo --completed --keep-completed "$name" 2>/dev/null)
+    awk -v wall="$wall" '
+        /^Time elapsed:/ { total = $3 }
+        /^Total downtime:/ { down = $3 }
+        /^Data processed:/ { v = $3; if ($4 == "GiB") v *= 1024; if ($4 == "KiB") v /= 1024; data = v }
+        END { printf "wall_ms=%d total_ms=%s downtime_ms=%s data_mib=%.0f\n",
+                     wall, total == "" ? "?" : total, down == "" ? "?" : down, data }' <<<"$info"
+    lab__log "migrated $name node$from -> node$to in $wall ms"
+}
+
 # ------------------------------------------------------------------------------- lifecycle
 
-lab_deps()
+lab_deps() # [EXTRA_PKG...]
 {
     local p missing=()
     local -a pkgs=(iproute2 util-linux tgt libiscsi-bin libvirt-daemon libvirt-daemon-driver-qemu
-        libvirt-clients qemu-system-x86)
+        libvirt-clients qemu-system-x86 "$@")
     for p in "${pkgs[@]}"; do
         [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] ||
             missing+=("$p")
@@ -762,8 +1241,17 @@ lab_up()
         lab__err "LAB_NODES must be 1..99"
         return 1
     fi
+    if [[ ${LAB_QEMU:-system} == backports ]]; then
+        LAB_EMULATOR=$(lab_qemu_backports) || return 1
+        export LAB_EMULATOR
+    fi
     mkdir -p "$LAB_DIR/pids" || return 1
     printf 'LAB_NODES=%q\nLAB_NETS=%q\n' "$LAB_NODES" "$LAB_NETS" >"$LAB_DIR/lab.env"
+    # Later calls (and other processes) use the same QEMU and networks for libvirt.
+    [[ -z ${LAB_EMULATOR:-} ]] || printf 'LAB_EMULATOR=%q\n' "$LAB_EMULATOR" >>"$LAB_DIR/lab.env"
+    [[ -z ${LAB_MGMT_NET:-} ]] || printf 'LAB_MGMT_NET=%q\n' "$LAB_MGMT_NET" >>"$LAB_DIR/lab.env"
+    [[ -z ${LAB_MIGRATION_NET:-} ]] ||
+        printf 'LAB_MIGRATION_NET=%q\n' "$LAB_MIGRATION_NET" >>"$LAB_DIR/lab.env"
     lab__hosts >"$LAB_DIR/hosts" || return 1
     lab__net_up || {
         lab__err "network setup failed"
@@ -895,7 +1383,7 @@ lab__main()
         sed -n '2,/^$/{s/^# \{0,1\}//;p}' "$LAB_SELF"
         return 0
         ;;
-    up | deps) ;;
+    up | deps | qemu_backports | guest_kernel) ;; # no lab needed
     *)
         [[ -n ${LAB_PREFIX:-} ]] || {
             lab__err "set LAB_PREFIX to the lab's prefix (see: ip netns list)"
