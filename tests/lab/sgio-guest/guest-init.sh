@@ -11,6 +11,11 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# libqb's IPC (droverd and its clients) keeps its per-connection files in /dev/shm.
+if ! grep -q ' /dev/shm ' /proc/mounts; then
+    mkdir -p /dev/shm
+    mount -t tmpfs -o mode=1777,size=16m shm /dev/shm || echo "@@ERR mount tmpfs on /dev/shm"
+fi
 mkdir -p /tmp /run/lock/iscsi /var/lib/iscsi /etc/iscsi/ifaces /etc/iscsi/nodes \
     /etc/iscsi/send_targets
 

@@ -6,7 +6,8 @@
 # whose initramfs holds busybox, open-iscsi and drover's binaries. The guest logs in three times
 # (initiator names ...:node1, ...:node2, ...:node3) to a tgtd target serving a 64 MiB LUN, which
 # gives three /dev/sdX for the same LUN: the I_T nexuses of three cluster nodes A, B and C. A
-# scenario script then fences C with fence_drover and checks what each nexus sees. The guest
+# scenario script then fences C with fence_drover and checks what each nexus sees, then runs one
+# droverd per node (without libvirt) and fences C through A's droverd. The guest
 # prints "@@CHECK PASS|FAIL desc" and "@@RESULT n passed, m failed"; this script exits 0 only if
 # every check passed and the scenario's PLAN of checks ran.
 #
@@ -15,8 +16,8 @@
 # Needs root. Exit 0 pass, 1 fail, 77 skip (a missing package or kernel; a failure under CI=true).
 #
 # Environment:
-#   DR_BUILD_DIR      build tree holding tools/drover, stonith/fence_drover and
-#                     cluster-lib/libdrover.so* (default /work/main/build)
+#   DR_BUILD_DIR      build tree holding tools/drover, stonith/fence_drover, droverd/droverd
+#                     and cluster-lib/libdrover.so* (default /work/main/build)
 #   DR_CACHE_DIR      where the kernel .deb is downloaded and unpacked, kept across runs
 #                     (default /var/cache/drover-test/kernel; about 0.5 GB)
 #   DR_SGIO_SCENARIO  drover (default) or harness (the same steps with sg_persist, no drover)
@@ -135,7 +136,8 @@ fi
 
 case $SCENARIO in
 drover)
-    GUEST_BINARIES="$DR_BUILD_DIR/tools/drover $DR_BUILD_DIR/stonith/fence_drover"
+    GUEST_BINARIES="$DR_BUILD_DIR/tools/drover $DR_BUILD_DIR/stonith/fence_drover
+        $DR_BUILD_DIR/droverd/droverd"
     for f in $GUEST_BINARIES; do
         [ -x "$f" ] || die "$f is not built (DR_BUILD_DIR=$DR_BUILD_DIR)"
     done
@@ -300,6 +302,7 @@ NFAIL=0
 NERR=0
 RESULT_LINE=
 FAILED=()
+MEASURES=() # "@@MEASURE name k=v..." lines: repeated with the timing at the end
 declare -A GT HT # guest uptime and host time (ms since qemu start) of each @@T marker
 # on_line LINE: show one console line and account for the markers in it.
 on_line() {
@@ -312,6 +315,7 @@ on_line() {
         FAILED+=("${line#@@CHECK FAIL }")
         ;;
     "@@RESULT "*) RESULT_LINE=${line#@@RESULT } ;;
+    "@@MEASURE "*) MEASURES+=("${line#@@MEASURE }") ;;
     "@@ERR "*) NERR=$((NERR + 1)) ;;
     "@@READY "*) HT[ready]=$rel ;;
     "@@T "*)
@@ -369,6 +373,9 @@ log "timing: kernel cache $(fmt_ms $T_KERNEL) s, initramfs $(fmt_ms $T_INITRAMFS
     "tgtd $(fmt_ms $T_TGTD) s, boot $boot s (qemu start to @@READY)," \
     "login $(guest_span login-start login-done) s, scenario" \
     "$(guest_span scenario-start scenario-done) s (guest clock), guest total $(fmt_ms $T_GUEST) s"
+for m in "${MEASURES[@]}"; do
+    log "measured: $m"
+done
 
 ok=1
 [ "$NERR" -eq 0 ] || {

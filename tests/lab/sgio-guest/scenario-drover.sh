@@ -3,10 +3,12 @@
 # The SG_IO half of the fencing integration test, run inside the guest by /init.
 #
 # Nodes A, B and C are the three I_T nexuses $DR_DEV_node1..3 (one LUN, three initiator
-# names); each node's commands go to its own /dev/sdX. There is no droverd here: fence_drover
-# works on the SG_IO devices alone. Registrations belong to the kernel's iSCSI session, that is
-# to each /dev/sdX. tgtd has no PREEMPT AND ABORT, so fence_drover must fall back on PREEMPT.
-PLAN=66
+# names); each node's commands go to its own /dev/sdX. Registrations belong to the kernel's
+# iSCSI session, that is to each /dev/sdX, not to a process. tgtd has no PREEMPT AND ABORT, so
+# fencing must fall back on PREEMPT. The first phases run fence_drover on the SG_IO devices
+# alone; the last one runs a droverd per node (--no-libvirt: the guest has no libvirt; stopping
+# VMs is the host integration test's part) and fences C through A's droverd.
+PLAN=104
 echo "@@PLAN $PLAN"
 . /lib/guest-lib.sh
 CLUSTER=lab
@@ -175,4 +177,223 @@ expect_rc "1|2" "drover pr on a regular file fails cleanly" drover pr /tmp/loop.
 expect_err "it names the problem on stderr" 'drover.*(loop\.img|SCSI|support|device|invalid)'
 expect_rc "1|2" "drover pr on a missing device fails cleanly" drover pr /dev/sdz read-keys
 expect_err "it names the missing device" 'sdz|No such'
+
+echo "== droverd: one daemon per node on the SG_IO devices"
+# The LUN is empty again (A cleared it). A's droverd starts first, finds no key and registers
+# as the first node; B's and C's find A's key and never had their own, so they wait for
+# fence_drover on. Every fence_drover call names its node's droverd with ipc_name.
+DPIDS=
+
+# uptime_ms: the guest's uptime in ms, at the 10 ms resolution of /proc/uptime (busybox date
+# has no %N). read is a builtin: no exec in the polling loops.
+uptime_ms() {
+    local u cs
+    read -r u _ </proc/uptime
+    cs=${u#*.}
+    cs=${cs#0} # "05" is not octal here
+    echo $((${u%.*} * 1000 + cs * 10))
+}
+
+# start_droverd NODE DEV: NODE's droverd on DEV, in the background; its pid in DPID_<NODE>.
+start_droverd() {
+    droverd --node "$1" --cluster "$CLUSTER" --devices "$2" --ipc-name "droverd-$1" \
+        --no-libvirt --watch-interval-ms 100 --log-file "/tmp/droverd-$1.log" \
+        >>"/tmp/droverd-$1.out" 2>&1 &
+    eval "DPID_$1=$!"
+    DPIDS="$DPIDS $!"
+    echo "  droverd $1 on $2: pid $!"
+}
+
+# stop_droverds: SIGTERM every droverd still running, SIGKILL after 3 s. Sets STOP_RCS to
+# "pid:rc ..." of those it stopped.
+stop_droverds() {
+    local p i
+    STOP_RCS=
+    for p in $DPIDS; do
+        kill -0 "$p" 2>/dev/null || continue
+        kill "$p"
+        i=0
+        while kill -0 "$p" 2>/dev/null && [ $i -lt 150 ]; do
+            sleep 0.02
+            i=$((i + 1))
+        done
+        kill -9 "$p" 2>/dev/null
+        wait "$p"
+        STOP_RCS="$STOP_RCS $p:$?"
+    done
+    DPIDS=
+}
+# The guest powers off after the scenario, but a droverd must not outlive a failed one either.
+trap stop_droverds EXIT
+
+# dstate NODE: set DSTATE to the state NODE's droverd reports through drover status (down:RC
+# when drover status fails) and DSTATUS to the whole output.
+dstate() {
+    local rc
+    DSTATUS=$(drover status --ipc "droverd-$1" 2>&1)
+    rc=$?
+    if [ $rc != 0 ]; then
+        DSTATE=down:$rc
+        return
+    fi
+    DSTATE=$(printf '%s\n' "$DSTATUS" | sed -n 's/^node=.* state=\([a-z-]*\) .*$/\1/p')
+}
+
+# expect_state NODE STATE WITHIN_MS DESC: NODE's droverd reports STATE within WITHIN_MS.
+expect_state() {
+    local until=$(($(uptime_ms) + $3))
+    while :; do
+        dstate "$1"
+        [ "$DSTATE" = "$2" ] && break
+        [ "$(uptime_ms)" -lt "$until" ] || break
+        sleep 0.05
+    done
+    printf '%s\n' "$DSTATUS" | sed 's/^/    | /'
+    if [ "$DSTATE" = "$2" ]; then
+        pass "$4"
+    else
+        fail "$4 (state '$DSTATE', wanted $2 within $3 ms)"
+        tail -n 8 "/tmp/droverd-$1.log" 2>/dev/null | sed 's/^/    log| /'
+    fi
+}
+
+# expect_log NODE DESC ERE: NODE's droverd log matches ERE.
+expect_log() {
+    if grep -Eq -- "$3" "/tmp/droverd-$1.log" 2>/dev/null; then
+        pass "$2"
+        grep -E -- "$3" "/tmp/droverd-$1.log" | tail -n 1 | sed 's/^/    log| /'
+    else
+        fail "$2 (/tmp/droverd-$1.log does not match /$3/)"
+        tail -n 8 "/tmp/droverd-$1.log" 2>/dev/null | sed 's/^/    log| /'
+    fi
+}
+
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+# all_exit_0 N "PID:RC ...": exactly N entries, each with RC 0.
+all_exit_0() {
+    [ "$(printf '%s\n' "$2" | wc -w)" = "$1" ] && ! printf '%s\n' "$2" | grep -Eq ':[1-9]'
+}
+
+# fence_drover_stamped: fence_drover, with the uptime at its start and exit in
+# /tmp/fence-ms ("START EXIT").
+fence_drover_stamped() {
+    local rc t
+    t=$(uptime_ms)
+    fence_drover
+    rc=$?
+    echo "$t $(uptime_ms)" >/tmp/fence-ms
+    return $rc
+}
+
+expect_keys "$A" "the LUN has no keys before droverd starts"
+start_droverd node1 "$A"
+expect_state node1 registered 5000 "A's droverd registers on the empty LUN as the first node"
+expect_log node1 "A's droverd logs its registration" 'registered key '"$KA"
+expect_reservation "$B" "A's droverd reserved WERO" "$KA"
+start_droverd node2 "$B"
+start_droverd node3 "$C"
+expect_state node2 unfence-pending 5000 "B's droverd, never unfenced, waits: unfence-pending"
+expect_state node3 unfence-pending 5000 "C's droverd, never unfenced, waits: unfence-pending"
+expect_keys "$A" "only A's key is registered while B and C wait" "$KA"
+for n in node2 node3; do
+    fence action=on "plug=$n" "nodename=$n" "devices=$(eval "echo \$DR_DEV_$n")" \
+        "ipc_name=droverd-$n"
+    expect_true "fence_drover on $n through droverd-$n (rc=$RC, wanted 0)" [ "$RC" = 0 ]
+    expect_err "it says $n was unfenced through droverd" "$n unfenced through droverd"
+    expect_state "$n" registered 1000 "$n's droverd is registered after on"
+done
+expect_keys "$A" "keys with three droverds: A's, B's and C's" "$KA" "$KB" "$KC"
+expect_rc 0 "C's probe through its droverd succeeds" drover probe --ipc droverd-node3 "$C"
+
+echo "== A fences C through A's droverd; C's droverd sees its key vanish"
+STDIN=$(printf '%s\n' "cluster_name=$CLUSTER" action=off plug=node3 nodename=node1 \
+    "devices=$A" ipc_name=droverd-node1)
+STDIN="$STDIN
+"
+run fence_drover_stamped
+STDIN=
+read -r T_FENCE_START T_FENCED _ </tmp/fence-ms
+expect_true "fence_drover off node3 from A through droverd-node1 (rc=$RC, wanted 0)" [ "$RC" = 0 ]
+expect_err "fence_drover says it fenced through droverd" 'fenced .*through droverd'
+# The bound is on droverd's own detection: from fence_drover's exit to the moment C's droverd
+# logs the change, its log polled every 20 ms with grep (cheap). Then drover status must report
+# fenced too, polled every 20 ms; each call takes 0.2-0.5 s in this guest, so that count says
+# more about drover than droverd. Both counts are upper bounds (10 ms clock). The change can
+# come before fence_drover has exited (C's droverd reads the keys every 100 ms; fence_drover
+# verifies the fence after its PREEMPT): then the log count is the first poll's.
+T_LOG=
+T_SEEN=
+while [ -n "$T_FENCED" ]; do
+    if grep -q 'this node has been fenced' /tmp/droverd-node3.log; then
+        T_LOG=$(uptime_ms)
+        break
+    fi
+    [ $(($(uptime_ms) - T_FENCED)) -lt 3000 ] || break
+    sleep 0.02
+done
+while [ -n "$T_FENCED" ]; do
+    dstate node3
+    if [ "$DSTATE" = fenced ]; then
+        T_SEEN=$(uptime_ms)
+        break
+    fi
+    [ $(($(uptime_ms) - T_FENCED)) -lt 3000 ] || break
+    sleep 0.02
+done
+printf '%s\n' "$DSTATUS" | sed 's/^/    | /'
+LOG_MS=none STATUS_MS=none
+[ -z "$T_LOG" ] || LOG_MS=$((T_LOG - T_FENCED))
+[ -z "$T_SEEN" ] || STATUS_MS=$((T_SEEN - T_FENCED))
+echo "@@MEASURE fence-to-droverd-fenced log_ms=$LOG_MS status_ms=$STATUS_MS" \
+    "fence_drover_ms=$((${T_FENCED:-0} - ${T_FENCE_START:-0}))"
+if [ -n "$T_LOG" ] && [ "$LOG_MS" -lt 1000 ] && [ -n "$T_SEEN" ]; then
+    pass "C's droverd turned fenced $LOG_MS ms after fence_drover exited (< 1000)" \
+        "and drover status said state=fenced after $STATUS_MS ms"
+else
+    fail "C's droverd turns fenced within 1000 ms of fence_drover's exit and drover status" \
+        "says so within 3000 ms (log $LOG_MS ms, status $STATUS_MS ms, last state '$DSTATE')"
+fi
+expect_log node3 "C's droverd logs that this node has been fenced" \
+    "key $KC of node3 is gone: this node has been fenced"
+expect_log node1 "A's droverd logs its fallback on PREEMPT" 'rejects PREEMPT AND ABORT'
+expect_keys "$A" "keys after the fence through droverd: A's and B's" "$KA" "$KB"
+expect_rc 3 "C's probe through its droverd gets RESERVATION CONFLICT" \
+    drover probe --ipc droverd-node3 "$C"
+expect_out "the probe says RESERVATION CONFLICT" 'RESERVATION CONFLICT'
+expect_rc 0 "A's probe through its droverd succeeds" drover probe --ipc droverd-node1 "$A"
+fence action=status plug=node3 nodename=node2 "devices=$B" ipc_name=droverd-node2
+expect_true "fence_drover status node3 through B's droverd reports off (rc=$RC, wanted 2)" \
+    [ "$RC" = 2 ]
+
+echo "== C comes back through its droverd"
+fence action=on plug=node3 nodename=node3 "devices=$C" ipc_name=droverd-node3
+expect_true "fence_drover on node3 through droverd-node3 (rc=$RC, wanted 0)" [ "$RC" = 0 ]
+expect_err "it says node3 was unfenced through droverd" 'node3 unfenced through droverd'
+expect_state node3 registered 1000 "C's droverd is registered again"
+expect_rc 0 "C's probe through its droverd succeeds again" drover probe --ipc droverd-node3 "$C"
+expect_keys "$A" "keys after on: A's, B's and C's" "$KA" "$KB" "$KC"
+
+echo "== B's droverd dies (SIGKILL) and starts again: the nexus kept its key"
+# shellcheck disable=SC2154 # DPID_node2 is set by start_droverd's eval
+B_PID=$DPID_node2
+kill -9 "$B_PID"
+wait "$B_PID"
+expect_true "B's droverd (pid $B_PID) is gone after SIGKILL" pid_gone "$B_PID"
+expect_keys "$A" "B's key is still registered without its droverd" "$KA" "$KB" "$KC"
+start_droverd node2 "$B"
+expect_state node2 registered 5000 "B's restarted droverd adopts its key: registered"
+expect_rc 0 "B's probe through its restarted droverd succeeds" \
+    drover probe --ipc droverd-node2 "$B"
+expect_keys "$A" "still exactly A's, B's and C's keys" "$KA" "$KB" "$KC"
+
+echo "== stop the droverds"
+stop_droverds
+echo "  stopped (pid:rc):$STOP_RCS"
+for n in node1 node2 node3; do
+    sed "s/^/    droverd-$n.log| /" "/tmp/droverd-$n.log"
+done
+expect_true "the three droverds stop on SIGTERM with exit 0 ($STOP_RCS)" all_exit_0 3 "$STOP_RCS"
+expect_keys "$A" "the registrations outlive the droverds (they belong to the nexus)" \
+    "$KA" "$KB" "$KC"
+expect_rc 0 "A clears the LUN" drover pr "$A" clear "$KA"
 summary
