@@ -779,6 +779,7 @@ lab__libvirt_down() # K
 lab_node_addr() # NODE NET -> the node's address on NET (hb, cli, st), if the node joins NET
 {
     local k octet
+    lab__env # LAB_NETS as lab_up decided it (lab__node_num below runs in a subshell)
     k=$(lab__node_num "${1:-}") || return 1
     octet=$(lab__net_octet "${2:-}") || return 1
     [[ " $(lab__node_nets) " == *" $2 "* ]] || {
