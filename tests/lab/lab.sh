@@ -1095,6 +1095,9 @@ lab_vm_start_guest() # NODE NAME MEM_MIB [WRITER_MIB [RATE_MIB_S]] [disk=LUN]
         lab_lun_url "$lun" >/dev/null || return 1
     fi
     g=$(lab_guest_build) || return 1
+    [[ ${LAB_EMULATOR:-/usr/bin/qemu-system-x86_64} != /usr/bin/qemu-system-x86_64 ]] ||
+        lab__log "warning: $name runs on the system QEMU; if it is Debian 12's 7.2, live" \
+            "migrations under writes lose pages (LAB_EMULATOR=\$(lab_qemu_backports))"
     mkdir -p "$LAB_DIR/guests" || return 1
     xml=$LAB_DIR/guests/$name.xml
     lab__guest_xml "$name" "$mem" "$wmib" "$rate" "$g" "$lun" >"$xml" || return 1
