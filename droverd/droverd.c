@@ -22,6 +22,7 @@
 
 #include "daemon_proto.h"
 #include "util_internal.h"
+#include "vmwatch.h"
 #include "drover/daemon.h"
 #include "drover/error.h"
 #include "drover/log.h"
@@ -261,7 +262,7 @@ worst_state(void)
             }
         }
     }
-    return d.n_devs > 0 ? DR_DAEMON_STATE_REGISTERED : DR_DAEMON_STATE_UNFENCE_PENDING;
+    return d.n_devs > 0 ? DR_DAEMON_STATE_REGISTERED : DR_DAEMON_STATE_NO_DEVICES;
 }
 
 /* A node that is fenced, or was never unfenced, must not run VMs: stop them, every tick. */
@@ -394,6 +395,27 @@ op_preempt(struct held_dev *h, const struct dr__daemon_req *req, uint32_t *flags
     return ensure_reserved(h);
 }
 
+static int
+op_vm_state(const char *domain, struct dr_daemon_vm_state *out)
+{
+    enum dr_vm_state state = DR_VM_STATE_UNKNOWN;
+    int vs = 0, vr = 0;
+    int rc;
+
+    if (d.cfg.no_libvirt) {
+        return -ENOTCONN;
+    }
+    rc = vmwatch_state(domain, &state, &vs, &vr);
+    if (rc < 0) {
+        return rc;
+    }
+    out->known = rc == 1;
+    out->state = (uint32_t)state;
+    out->virt_state = vs;
+    out->virt_reason = vr;
+    return 0;
+}
+
 static void
 fill_status(struct dr_daemon_status *st)
 {
@@ -444,6 +466,17 @@ ipc_msg(qb_ipcs_connection_t *c, void *data, size_t size)
         goto send;
     }
     res->hdr.id = req->hdr.id;
+    if (req->hdr.id == DR__OP_VM_STATE || req->hdr.id == DR__OP_VM_EXPECT) {
+        char dom[DR_DAEMON_SPEC_MAX], rsc[sizeof(req->resource)];
+
+        memcpy(dom, req->device, sizeof(dom));
+        dom[sizeof(dom) - 1] = '\0';
+        memcpy(rsc, req->resource, sizeof(rsc));
+        rsc[sizeof(rsc) - 1] = '\0';
+        res->rc = req->hdr.id == DR__OP_VM_STATE ? op_vm_state(dom, &res->u.vm)
+                                                 : vmwatch_expect(dom, rsc, req->type);
+        goto send;
+    }
     if (req->hdr.id != DR__OP_STATUS && req->hdr.id != DR__OP_UNFENCE) {
         char spec[DR_DAEMON_SPEC_MAX];
 
@@ -785,6 +818,13 @@ main(int argc, char **argv)
     qb_loop_signal_add(d.loop, QB_LOOP_HIGH, SIGTERM, NULL, on_signal, NULL);
     qb_loop_signal_add(d.loop, QB_LOOP_HIGH, SIGINT, NULL, on_signal, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* crm_resource children (failure reports) are reaped by the kernel. */
+    signal(SIGCHLD, SIG_IGN);
+    if (!d.cfg.no_libvirt &&
+        vmwatch_start(d.cfg.libvirt_uri[0] ? d.cfg.libvirt_uri : NULL, d.cfg.node) < 0) {
+        LOG(LOG_ERR, "cannot start the VM watch");
+        return 1;
+    }
     LOG(LOG_NOTICE,
         "droverd %s starting: node %s, cluster %s, key 0x%016" PRIx64 ", %zu device(s), "
         "watch every %u ms",
@@ -793,6 +833,7 @@ main(int argc, char **argv)
     d.node_state = DR_DAEMON_STATE_STARTING;
     watch_tick(NULL);
     qb_loop_run(d.loop);
+    vmwatch_stop();
     qb_ipcs_destroy(d.ipcs);
     qb_loop_timer_del(d.loop, d.watch_timer);
     qb_loop_destroy(d.loop);

@@ -16,6 +16,7 @@
 #include "drover/error.h"
 #include "drover/log.h"
 #include "drover/pr.h"
+#include "drover/vm.h"
 
 enum {
     EXIT_OK = 0,
@@ -434,6 +435,40 @@ cmd_status(int argc, char **argv)
 }
 
 static int
+cmd_vm(int argc, char **argv)
+{
+    const char *ipc = NULL, *dom;
+    struct dr_daemon_vm_state st;
+    int rc;
+
+    if (argc == 4 && strcmp(argv[1], "--ipc") == 0) {
+        ipc = argv[2];
+        dom = argv[3];
+    } else if (argc == 2) {
+        dom = argv[1];
+    } else {
+        fprintf(stderr, "drover vm: needs [--ipc NAME] DOMAIN\n");
+        return -EINVAL;
+    }
+    rc = dr_daemon_vm_state(ipc, 2000, dom, &st);
+    if (rc == -ENOTCONN) {
+        fprintf(stderr, "drover vm: droverd has no libvirt connection\n");
+        return rc;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "drover vm: droverd: %s\n", dr_strerror(rc));
+        return rc;
+    }
+    if (!st.known) {
+        printf("%s: not on this node\n", dom);
+    } else {
+        printf("%s: %s (libvirt state %d reason %d)\n", dom,
+               dr_vm_state_name((enum dr_vm_state)st.state), st.virt_state, st.virt_reason);
+    }
+    return 0;
+}
+
+static int
 cmd_probe(int argc, char **argv)
 {
     const char *ipc = NULL, *dev;
@@ -484,6 +519,8 @@ main(int argc, char **argv)
         rc = cmd_key(argc - 1, argv + 1);
     } else if (strcmp(argv[1], "status") == 0) {
         rc = cmd_status(argc - 1, argv + 1);
+    } else if (strcmp(argv[1], "vm") == 0) {
+        rc = cmd_vm(argc - 1, argv + 1);
     } else if (strcmp(argv[1], "probe") == 0) {
         rc = cmd_probe(argc - 1, argv + 1);
     } else {

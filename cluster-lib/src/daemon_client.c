@@ -27,6 +27,8 @@ dr_daemon_state_name(uint32_t state)
         return "fenced";
     case DR_DAEMON_STATE_LOST:
         return "lost";
+    case DR_DAEMON_STATE_NO_DEVICES:
+        return "no-devices";
     default:
         return "unknown";
     }

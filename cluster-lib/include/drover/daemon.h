@@ -45,8 +45,9 @@ enum dr_daemon_state {
     DR_DAEMON_STATE_STARTING = 0,        /**< not yet logged in or not yet read */
     DR_DAEMON_STATE_REGISTERED = 1,      /**< our key is registered through our session */
     DR_DAEMON_STATE_UNFENCE_PENDING = 2, /**< never registered; waiting for `on` (unfencing) */
-    DR_DAEMON_STATE_FENCED = 3, /**< our key was removed: VMs are stopped and kept stopped */
-    DR_DAEMON_STATE_LOST = 4,   /**< the session to the device dropped; reconnecting */
+    DR_DAEMON_STATE_FENCED = 3,     /**< our key was removed: VMs are stopped and kept stopped */
+    DR_DAEMON_STATE_LOST = 4,       /**< the session to the device dropped; reconnecting */
+    DR_DAEMON_STATE_NO_DEVICES = 5, /**< droverd holds no fencing device (VM watch only) */
 };
 
 /** One device held by droverd. */

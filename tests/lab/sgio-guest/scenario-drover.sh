@@ -95,7 +95,7 @@ GEN_BEFORE=$GEN
 expect_rc 0 "C's probe-write succeeds while registered" drover pr "$C" probe-write
 
 echo "== A fences C with fence_drover off (stdin, as Pacemaker runs it)"
-fence action=off plug=node3 nodename=node1 "devices=$A"
+fence action=off plug=node3 nodename=node3 local_node=node1 "devices=$A"
 case $RC in
 0) pass "fence_drover off node3 from A (rc=0)" ;;
 *) fail "fence_drover off node3 from A (rc=$RC, wanted 0)" ;;
@@ -111,21 +111,21 @@ expect_rc 1 "C's direct write through the kernel block layer fails" \
 expect_rc 0 "A's probe-write succeeds" drover pr "$A" probe-write
 expect_rc 0 "B's probe-write succeeds" drover pr "$B" probe-write
 expect_reservation "$B" "A still holds WERO" "$KA"
-fence action=status plug=node3 nodename=node1 "devices=$A"
+fence action=status plug=node3 local_node=node1 "devices=$A"
 expect_true "fence_drover status node3 reports off (rc=$RC, wanted 2)" [ "$RC" = 2 ]
-fence action=status plug=node2 nodename=node1 "devices=$A"
+fence action=status plug=node2 local_node=node1 "devices=$A"
 expect_true "fence_drover status node2 reports on (rc=$RC, wanted 0)" [ "$RC" = 0 ]
-fence action=off plug=node1 nodename=node1 "devices=$A"
+fence action=off plug=node1 local_node=node1 "devices=$A"
 expect_true "fence_drover refuses to fence its own node (rc=$RC, wanted 1)" [ "$RC" = 1 ]
 expect_keys "$A" "the refused self-fence left A's and B's keys" "$KA" "$KB"
 
 echo "== C comes back: fence_drover on, run as C"
-fence action=on plug=node3 nodename=node3 "devices=$C"
+fence action=on plug=node3 local_node=node3 "devices=$C"
 expect_true "fence_drover on node3 as node3 (rc=$RC, wanted 0)" [ "$RC" = 0 ]
 expect_keys "$B" "keys after on: A's, B's and C's" "$KA" "$KB" "$KC"
 expect_reservation "$C" "on did not take over A's reservation" "$KA"
 expect_rc 0 "C's probe-write succeeds again" drover pr "$C" probe-write
-fence action=status plug=node3 nodename=node1 "devices=$A"
+fence action=status plug=node3 local_node=node1 "devices=$A"
 expect_true "fence_drover status node3 reports on (rc=$RC, wanted 0)" [ "$RC" = 0 ]
 
 echo "== PREEMPT AND ABORT is not there; the command line form fences from B"
@@ -133,12 +133,12 @@ expect_rc 1 "drover pr preempt-abort fails: tgtd rejects PREEMPT AND ABORT" \
     drover pr "$A" preempt-abort "$KA" "$KC" wero
 expect_err "the failure says the device does not support it" 'not supported'
 expect_keys "$A" "the rejected PREEMPT AND ABORT removed no key" "$KA" "$KB" "$KC"
-run fence_drover -o off -n node3 "--devices=$B" "--cluster-name=$CLUSTER" --nodename=node2
+run fence_drover -o off -n node3 "--devices=$B" "--cluster-name=$CLUSTER" --local-node=node2
 expect_true "fence_drover -o off -n node3 from B (rc=$RC, wanted 0)" [ "$RC" = 0 ]
 expect_err "it falls back on PREEMPT again" 'PREEMPT AND ABORT'
 expect_keys "$B" "keys after B's fence: exactly A's and B's" "$KA" "$KB"
 expect_rc 3 "C's probe-write gets RESERVATION CONFLICT again" drover pr "$C" probe-write
-run fence_drover -o status -n node3 "--devices=$B" "--cluster-name=$CLUSTER" --nodename=node2
+run fence_drover -o status -n node3 "--devices=$B" "--cluster-name=$CLUSTER" --local-node=node2
 expect_true "fence_drover -o status -n node3 reports off (rc=$RC, wanted 2)" [ "$RC" = 2 ]
 expect_rc 0 "the libiscsi transport reads the same keys ($URL)" \
     drover pr "$URL" read-keys --initiator "${DR_IQN_PREFIX}node4"
@@ -152,7 +152,7 @@ echo "== clear, then fence_drover on reserves an unreserved LUN"
 expect_rc 0 "A clears all registrations" drover pr "$A" clear "$KA"
 expect_keys "$B" "no keys after CLEAR"
 expect_reservation "$B" "no reservation after CLEAR" none
-fence action=on plug=node1 nodename=node1 "devices=$A"
+fence action=on plug=node1 local_node=node1 "devices=$A"
 expect_true "fence_drover on node1 as node1 (rc=$RC, wanted 0)" [ "$RC" = 0 ]
 expect_reservation "$B" "on reserved WERO for A" "$KA"
 expect_keys "$B" "only A's key is registered" "$KA"
@@ -162,9 +162,9 @@ echo "== agent plumbing and bad input"
 run fence_drover -o metadata
 expect_true "fence_drover metadata (rc=$RC)" [ "$RC" = 0 ]
 expect_out "metadata is a resource-agent description" '<resource-agent'
-fence action=validate-all plug=node3 nodename=node1 "devices=$A"
+fence action=validate-all plug=node3 local_node=node1 "devices=$A"
 expect_true "fence_drover validate-all with good arguments (rc=$RC, wanted 0)" [ "$RC" = 0 ]
-run fence_drover -o off -n node3 "--cluster-name=$CLUSTER" --nodename=node1
+run fence_drover -o off -n node3 "--cluster-name=$CLUSTER" --local-node=node1
 expect_true "fence_drover off without devices fails (rc=$RC, wanted 1)" [ "$RC" = 1 ]
 expect_rc 2 "drover pr with an unknown action is a usage error" drover pr "$A" frobnicate
 expect_rc 2 "drover pr reserve with a bad type is a usage error" drover pr "$A" reserve "$KA" bogus
@@ -296,7 +296,7 @@ expect_state node2 unfence-pending 5000 "B's droverd, never unfenced, waits: unf
 expect_state node3 unfence-pending 5000 "C's droverd, never unfenced, waits: unfence-pending"
 expect_keys "$A" "only A's key is registered while B and C wait" "$KA"
 for n in node2 node3; do
-    fence action=on "plug=$n" "nodename=$n" "devices=$(eval "echo \$DR_DEV_$n")" \
+    fence action=on "plug=$n" "local_node=$n" "devices=$(eval "echo \$DR_DEV_$n")" \
         "ipc_name=droverd-$n"
     expect_true "fence_drover on $n through droverd-$n (rc=$RC, wanted 0)" [ "$RC" = 0 ]
     expect_err "it says $n was unfenced through droverd" "$n unfenced through droverd"
@@ -306,7 +306,7 @@ expect_keys "$A" "keys with three droverds: A's, B's and C's" "$KA" "$KB" "$KC"
 expect_rc 0 "C's probe through its droverd succeeds" drover probe --ipc droverd-node3 "$C"
 
 echo "== A fences C through A's droverd; C's droverd sees its key vanish"
-STDIN=$(printf '%s\n' "cluster_name=$CLUSTER" action=off plug=node3 nodename=node1 \
+STDIN=$(printf '%s\n' "cluster_name=$CLUSTER" action=off plug=node3 local_node=node1 \
     "devices=$A" ipc_name=droverd-node1)
 STDIN="$STDIN
 "
@@ -361,12 +361,12 @@ expect_rc 3 "C's probe through its droverd gets RESERVATION CONFLICT" \
     drover probe --ipc droverd-node3 "$C"
 expect_out "the probe says RESERVATION CONFLICT" 'RESERVATION CONFLICT'
 expect_rc 0 "A's probe through its droverd succeeds" drover probe --ipc droverd-node1 "$A"
-fence action=status plug=node3 nodename=node2 "devices=$B" ipc_name=droverd-node2
+fence action=status plug=node3 local_node=node2 "devices=$B" ipc_name=droverd-node2
 expect_true "fence_drover status node3 through B's droverd reports off (rc=$RC, wanted 2)" \
     [ "$RC" = 2 ]
 
 echo "== C comes back through its droverd"
-fence action=on plug=node3 nodename=node3 "devices=$C" ipc_name=droverd-node3
+fence action=on plug=node3 local_node=node3 "devices=$C" ipc_name=droverd-node3
 expect_true "fence_drover on node3 through droverd-node3 (rc=$RC, wanted 0)" [ "$RC" = 0 ]
 expect_err "it says node3 was unfenced through droverd" 'node3 unfenced through droverd'
 expect_state node3 registered 1000 "C's droverd is registered again"

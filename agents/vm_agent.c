@@ -1,0 +1,858 @@
+/*
+ * ocf:drover:vm: a VM as a Pacemaker resource, over libdrover's VM module.
+ *
+ * The truths this agent must never get wrong (pain points of ocf:heartbeat:VirtualDomain):
+ *  - a probe finds a running domain even when its config file is unreadable (identity comes
+ *    from `domain`, the config, or the state file written at start), so it is never started
+ *    twice;
+ *  - libvirtd down: monitor and stop look at the QEMU process itself; stop never reports
+ *    success while that process runs and never fails when it is verifiably gone;
+ *  - a domain paused for an incoming migration, paused on an I/O error, or crashed is never
+ *    reported as running.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "drover/daemon.h"
+#include "drover/error.h"
+#include "drover/log.h"
+#include "drover/vm.h"
+#include "vm_agent.h"
+
+#define LOG(prio, ...) dr_log_printf(prio, __VA_ARGS__)
+#define STATE_DIR "/run/drover/vm"
+
+static void __attribute__((format(printf, 3, 4)))
+set_err(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+}
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- parameters ------------------------------------------------------------------------ */
+
+static int
+get_string(vm_agent_getter get, void *ctx, const char *name, char *dst, size_t len, const char *def,
+           char *err, size_t err_len)
+{
+    char var[128];
+    const char *v;
+
+    snprintf(var, sizeof(var), "OCF_RESKEY_%s", name);
+    v = get(var, ctx);
+    if (v == NULL || v[0] == '\0') {
+        v = def != NULL ? def : "";
+    }
+    if (strlen(v) >= len) {
+        set_err(err, err_len, "parameter %s is longer than %zu bytes", name, len - 1);
+        return OCF_ERR_CONFIGURED;
+    }
+    for (const char *p = v; *p != '\0'; p++) {
+        if (iscntrl((unsigned char)*p)) {
+            set_err(err, err_len, "parameter %s contains a control character", name);
+            return OCF_ERR_CONFIGURED;
+        }
+    }
+    memcpy(dst, v, strlen(v) + 1);
+    return OCF_SUCCESS;
+}
+
+static int
+get_uint(vm_agent_getter get, void *ctx, const char *var, bool meta, unsigned int max,
+         unsigned int *out, char *err, size_t err_len)
+{
+    char name[128];
+    const char *v;
+    char *end;
+    unsigned long n;
+
+    snprintf(name, sizeof(name), "OCF_RESKEY_%s%s", meta ? "CRM_meta_" : "", var);
+    v = get(name, ctx);
+    if (v == NULL || v[0] == '\0') {
+        return OCF_SUCCESS; /* keep the default */
+    }
+    errno = 0;
+    n = strtoul(v, &end, 10);
+    if (v[0] == '-' || *end != '\0' || errno != 0 || n > max) {
+        set_err(err, err_len, "parameter %s must be a whole number 0..%u, not '%.64s'", var, max,
+                v);
+        return OCF_ERR_CONFIGURED;
+    }
+    *out = (unsigned int)n;
+    return OCF_SUCCESS;
+}
+
+static int
+get_bool(vm_agent_getter get, void *ctx, const char *var, bool *out, char *err, size_t err_len)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on", "y"};
+    static const char *const no[] = {"0", "false", "no", "off", "n"};
+    char name[128];
+    const char *v;
+
+    snprintf(name, sizeof(name), "OCF_RESKEY_%s", var);
+    v = get(name, ctx);
+    if (v == NULL || v[0] == '\0') {
+        return OCF_SUCCESS;
+    }
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+            *out = strcasecmp(v, yes[i]) == 0;
+            return OCF_SUCCESS;
+        }
+    }
+    set_err(err, err_len, "parameter %s must be true or false, not '%.64s'", var, v);
+    return OCF_ERR_CONFIGURED;
+}
+
+/* "node1=198.18.2.11 node2=198.18.2.12" (separators: space, comma, semicolon). */
+static int
+parse_addrs(struct vm_agent *a, const char *v, char *err, size_t err_len)
+{
+    const char *p = v;
+
+    while (*p != '\0') {
+        const char *end, *eq;
+        size_t len;
+        struct vm_agent_addr *m;
+
+        while (*p == ' ' || *p == ',' || *p == ';' || *p == '\t') {
+            p++;
+        }
+        if (*p == '\0') {
+            break;
+        }
+        end = p + strcspn(p, " ,;\t");
+        len = (size_t)(end - p);
+        eq = memchr(p, '=', len);
+        if (eq == NULL || eq == p || eq + 1 == end) {
+            set_err(err, err_len, "migration_network: '%.*s' is not node=address", (int)len, p);
+            return OCF_ERR_CONFIGURED;
+        }
+        if (a->n_migration_addrs == VM_AGENT_MAX_NODES) {
+            set_err(err, err_len, "migration_network: more than %d nodes", VM_AGENT_MAX_NODES);
+            return OCF_ERR_CONFIGURED;
+        }
+        m = &a->migration_addrs[a->n_migration_addrs];
+        if ((size_t)(eq - p) >= sizeof(m->node) || (size_t)(end - eq - 1) >= sizeof(m->addr)) {
+            set_err(err, err_len, "migration_network: entry too long");
+            return OCF_ERR_CONFIGURED;
+        }
+        memcpy(m->node, p, (size_t)(eq - p));
+        m->node[eq - p] = '\0';
+        memcpy(m->addr, eq + 1, (size_t)(end - eq - 1));
+        m->addr[end - eq - 1] = '\0';
+        for (const char *c = m->addr; *c != '\0'; c++) {
+            if (!isalnum((unsigned char)*c) && strchr(".:-[]", *c) == NULL) {
+                set_err(err, err_len, "migration_network: '%s' is not a host address", m->addr);
+                return OCF_ERR_CONFIGURED;
+            }
+        }
+        a->n_migration_addrs++;
+        p = end;
+    }
+    return OCF_SUCCESS;
+}
+
+int
+vm_agent_parse(struct vm_agent *a, vm_agent_getter get, void *ctx, char *err, size_t err_len)
+{
+    char policy[32], addrs[4096];
+    const char *inst;
+    int rc;
+
+    memset(a, 0, sizeof(*a));
+    a->policy = DR_VM_MIGRATION_POSTCOPY;
+    a->autoset_utilization = true;
+    a->op_timeout_ms = 90000;
+    rc = get_string(get, ctx, "config", a->config, sizeof(a->config), NULL, err, err_len);
+    if (rc == 0) {
+        rc = get_string(get, ctx, "domain", a->domain, sizeof(a->domain), NULL, err, err_len);
+    }
+    if (rc == 0) {
+        rc = get_string(get, ctx, "hypervisor", a->hypervisor, sizeof(a->hypervisor),
+                        "qemu:///system", err, err_len);
+    }
+    if (rc == 0) {
+        rc = get_string(get, ctx, "remote_uri", a->remote_uri, sizeof(a->remote_uri),
+                        "qemu+tcp://%n/system", err, err_len);
+    }
+    if (rc == 0) {
+        rc = get_string(get, ctx, "migration_network", addrs, sizeof(addrs), NULL, err, err_len);
+    }
+    if (rc == 0) {
+        rc = parse_addrs(a, addrs, err, err_len);
+    }
+    if (rc == 0) {
+        rc = get_string(get, ctx, "migration_policy", policy, sizeof(policy), "postcopy", err,
+                        err_len);
+    }
+    if (rc == 0) {
+        if (strcmp(policy, "precopy") == 0) {
+            a->policy = DR_VM_MIGRATION_PRECOPY;
+        } else if (strcmp(policy, "autoconverge") == 0) {
+            a->policy = DR_VM_MIGRATION_AUTOCONVERGE;
+        } else if (strcmp(policy, "postcopy") == 0) {
+            a->policy = DR_VM_MIGRATION_POSTCOPY;
+        } else {
+            set_err(err, err_len,
+                    "parameter migration_policy must be precopy, autoconverge or postcopy, not "
+                    "'%s'",
+                    policy);
+            rc = OCF_ERR_CONFIGURED;
+        }
+    }
+    if (rc == 0) {
+        rc = get_uint(get, ctx, "migration_bandwidth", false, 1000000, &a->migration_bandwidth, err,
+                      err_len);
+    }
+    if (rc == 0) {
+        rc = get_uint(get, ctx, "migration_downtime", false, 600000, &a->migration_downtime, err,
+                      err_len);
+    }
+    if (rc == 0) {
+        rc = get_uint(get, ctx, "migration_parallel", false, 64, &a->migration_parallel, err,
+                      err_len);
+    }
+    if (rc == 0) {
+        rc = get_uint(get, ctx, "migration_timeout", false, 86400, &a->migration_timeout, err,
+                      err_len);
+    }
+    if (rc == 0) {
+        rc = get_uint(get, ctx, "postcopy_after", false, 86400, &a->postcopy_after, err, err_len);
+    }
+    if (rc == 0) {
+        rc = get_uint(get, ctx, "shutdown_timeout", false, 86400, &a->shutdown_timeout, err,
+                      err_len);
+    }
+    if (rc == 0) {
+        rc = get_bool(get, ctx, "force_stop", &a->force_stop, err, err_len);
+    }
+    if (rc == 0) {
+        rc = get_bool(get, ctx, "autoset_utilization", &a->autoset_utilization, err, err_len);
+    }
+    if (rc == 0) {
+        rc = get_uint(get, ctx, "timeout", true, 86400000, &a->op_timeout_ms, err, err_len);
+    }
+    if (rc == 0) {
+        rc = get_uint(get, ctx, "interval", true, 86400000, &a->op_interval_ms, err, err_len);
+    }
+    if (rc == 0) {
+        rc = get_string(get, ctx, "CRM_meta_migrate_source", a->migrate_source,
+                        sizeof(a->migrate_source), NULL, err, err_len);
+    }
+    if (rc == 0) {
+        rc = get_string(get, ctx, "CRM_meta_migrate_target", a->migrate_target,
+                        sizeof(a->migrate_target), NULL, err, err_len);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    inst = get("OCF_RESOURCE_INSTANCE", ctx);
+    snprintf(a->instance, sizeof(a->instance), "%s", inst != NULL ? inst : "");
+    if (a->config[0] == '\0' && a->domain[0] == '\0') {
+        set_err(err, err_len, "set config (a domain XML file) or domain (a name or UUID)");
+        return OCF_ERR_CONFIGURED;
+    }
+    if (a->config[0] != '\0' && a->config[0] != '/') {
+        set_err(err, err_len, "parameter config must be an absolute path, not '%s'", a->config);
+        return OCF_ERR_CONFIGURED;
+    }
+    if (strstr(a->remote_uri, "%n") == NULL) {
+        set_err(err, err_len, "parameter remote_uri must contain %%n (the target node's name)");
+        return OCF_ERR_CONFIGURED;
+    }
+    return OCF_SUCCESS;
+}
+
+int
+vm_agent_target_uri(const struct vm_agent *a, const char *node, char *buf, size_t len)
+{
+    const char *p = strstr(a->remote_uri, "%n");
+    int n;
+
+    if (p == NULL || node == NULL || node[0] == '\0') {
+        return -EINVAL;
+    }
+    n = snprintf(buf, len, "%.*s%s%s", (int)(p - a->remote_uri), a->remote_uri, node, p + 2);
+    return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int
+vm_agent_migrate_uri(const struct vm_agent *a, const char *node, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < a->n_migration_addrs; i++) {
+        if (strcmp(a->migration_addrs[i].node, node) == 0) {
+            const char *addr = a->migration_addrs[i].addr;
+            int n = snprintf(
+                buf, len, strchr(addr, ':') != NULL && addr[0] != '[' ? "tcp://[%s]" : "tcp://%s",
+                addr);
+            return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+        }
+    }
+    return 0;
+}
+
+/* ---- identity and process checks -------------------------------------------------------- */
+
+struct identity {
+    char name[256];
+    char uuid[64];
+};
+
+static void
+state_file(const struct vm_agent *a, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", STATE_DIR, a->instance[0] ? a->instance : "unnamed");
+}
+
+/*
+ * Who is this resource? `domain` first, then the config's <name>/<uuid>, then what start
+ * recorded: so that a probe with the config on unmounted shared storage still knows.
+ */
+static int
+identify(const struct vm_agent *a, struct identity *id)
+{
+    char path[512];
+    FILE *f;
+
+    memset(id, 0, sizeof(*id));
+    if (a->domain[0] != '\0') {
+        snprintf(id->name, sizeof(id->name), "%s", a->domain);
+        return 0;
+    }
+    if (a->config[0] != '\0' && dr_vm_xml_identity(a->config, id->name, sizeof(id->name), id->uuid,
+                                                   sizeof(id->uuid)) == 0) {
+        return 0;
+    }
+    state_file(a, path, sizeof(path));
+    f = fopen(path, "re");
+    if (f != NULL) {
+        int ok = fscanf(f, "%255s %63s", id->name, id->uuid) >= 1;
+        fclose(f);
+        if (ok) {
+            LOG(LOG_WARNING, "config %s unreadable: using the identity recorded at start (%s)",
+                a->config, id->name);
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+static void
+record_identity(const struct vm_agent *a, const struct dr_vm_info *info)
+{
+    char path[512];
+    FILE *f;
+
+    mkdir("/run/drover", 0755);
+    mkdir(STATE_DIR, 0755);
+    state_file(a, path, sizeof(path));
+    f = fopen(path, "we");
+    if (f != NULL) {
+        fprintf(f, "%s %s\n", info->name, info->uuid);
+        fclose(f);
+    }
+}
+
+/*
+ * The QEMU process of a domain, found without libvirt: libvirt starts QEMU with
+ * "-name guest=NAME,..." and "-uuid UUID". Returns its PID, 0 if none, -errno on error.
+ */
+static pid_t
+qemu_pid(const struct identity *id)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    pid_t found = 0;
+
+    if (d == NULL) {
+        return -errno;
+    }
+    while (found == 0 && (de = readdir(d)) != NULL) {
+        char path[300], buf[8192];
+        FILE *f;
+        size_t n;
+        bool name_ok = false, uuid_ok = id->uuid[0] == '\0';
+
+        if (!isdigit((unsigned char)de->d_name[0])) {
+            continue;
+        }
+        snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+        f = fopen(path, "re");
+        if (f == NULL) {
+            continue;
+        }
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        if (n == 0 || strstr(buf, "qemu") == NULL) {
+            continue;
+        }
+        for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
+            const char *arg = buf + i;
+            const char *next = i + strlen(arg) + 1 < n ? arg + strlen(arg) + 1 : "";
+            if (strcmp(arg, "-name") == 0 && strncmp(next, "guest=", 6) == 0) {
+                size_t l = strcspn(next + 6, ",");
+                name_ok = id->name[0] != '\0' && strlen(id->name) == l &&
+                          strncmp(next + 6, id->name, l) == 0;
+            } else if (strcmp(arg, "-uuid") == 0 && id->uuid[0] != '\0') {
+                uuid_ok = strcasecmp(next, id->uuid) == 0;
+            }
+        }
+        if (name_ok && uuid_ok) {
+            found = (pid_t)atoi(de->d_name);
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+static int
+kill_qemu(pid_t pid, unsigned int timeout_ms)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+
+    LOG(LOG_WARNING, "libvirt unreachable: stopping QEMU process %d directly", (int)pid);
+    kill(pid, SIGTERM);
+    while (now_ms() < deadline) {
+        if (kill(pid, 0) != 0 && errno == ESRCH) {
+            return 0;
+        }
+        usleep(20000);
+    }
+    kill(pid, SIGKILL);
+    for (int i = 0; i < 250; i++) {
+        if (kill(pid, 0) != 0 && errno == ESRCH) {
+            return 0;
+        }
+        usleep(20000);
+    }
+    return -ETIMEDOUT;
+}
+
+/* ---- actions ----------------------------------------------------------------------------- */
+
+/* How long an action may take: its own parameter, else the operation timeout minus a margin. */
+static unsigned int
+budget_ms(const struct vm_agent *a, unsigned int param_s)
+{
+    unsigned int t = a->op_timeout_ms > 10000 ? a->op_timeout_ms - 5000 : a->op_timeout_ms / 2;
+
+    if (param_s > 0 && param_s * 1000u < t) {
+        return param_s * 1000u;
+    }
+    return t;
+}
+
+static int
+monitor_state(const struct vm_agent *a, const struct dr_vm_info *info)
+{
+    switch (info->state) {
+    case DR_VM_STATE_RUNNING:
+    case DR_VM_STATE_SHUTTING_DOWN:
+    case DR_VM_STATE_PMSUSPENDED:
+    case DR_VM_STATE_PAUSED_MIGRATION_OUT:
+        return OCF_SUCCESS;
+    case DR_VM_STATE_PAUSED:
+        LOG(LOG_WARNING, "%s is paused (reason %d): reported running", info->name,
+            info->virt_reason);
+        return OCF_SUCCESS;
+    case DR_VM_STATE_SHUTOFF:
+        return OCF_NOT_RUNNING;
+    case DR_VM_STATE_PAUSED_MIGRATION_IN:
+        /* Not ours yet: the source owns it until migrate_from. Never "running". */
+        LOG(LOG_ERR, "%s is paused for an incoming migration%s", info->name,
+            a->op_interval_ms == 0 ? " (probe): reported failed, not running" : "");
+        return OCF_ERR_GENERIC;
+    case DR_VM_STATE_PAUSED_IO_ERROR:
+        LOG(LOG_ERR, "%s is paused on a storage I/O error", info->name);
+        return OCF_ERR_GENERIC;
+    case DR_VM_STATE_CRASHED:
+        LOG(LOG_ERR, "%s has crashed", info->name);
+        return OCF_ERR_GENERIC;
+    case DR_VM_STATE_POSTCOPY_FAILED:
+        /* Its memory is split between two hosts: neither copy can run. */
+        LOG(LOG_ERR, "%s: a post-copy migration failed; the VM cannot continue", info->name);
+        return OCF_ERR_GENERIC;
+    case DR_VM_STATE_UNKNOWN:
+        break;
+    }
+    LOG(LOG_ERR, "%s is in an unknown state (%d/%d)", info->name, info->virt_state,
+        info->virt_reason);
+    return OCF_ERR_GENERIC;
+}
+
+static int
+action_monitor(struct vm_agent *a)
+{
+    struct dr_vm_conn *conn = NULL;
+    struct dr_vm *vm = NULL;
+    struct dr_vm_info info;
+    struct identity id;
+    int rc, ocf;
+
+    if (identify(a, &id) < 0) {
+        LOG(LOG_ERR,
+            "cannot tell which domain this is: config %s unreadable, no domain set, "
+            "nothing recorded at start",
+            a->config);
+        return OCF_ERR_GENERIC;
+    }
+    /*
+     * Recurring monitors ask droverd's event-fed cache first: one local round trip. Only a
+     * "running" answer is taken from it; anything else, and every probe, asks libvirt.
+     */
+    if (a->op_interval_ms > 0) {
+        struct dr_daemon_vm_state st;
+        if (dr_daemon_vm_state(NULL, 500, id.uuid[0] ? id.uuid : id.name, &st) == 0 && st.known &&
+            st.state == DR_VM_STATE_RUNNING) {
+            LOG(LOG_DEBUG, "%s: running, from droverd's cache", id.name);
+            return OCF_SUCCESS;
+        }
+    }
+    rc = dr_vm_conn_open(a->hypervisor, &conn);
+    if (rc < 0) {
+        /* libvirtd down: the QEMU process is the truth. */
+        pid_t pid = qemu_pid(&id);
+        if (pid > 0) {
+            LOG(LOG_WARNING, "libvirt unreachable; %s's QEMU (pid %d) runs", id.name, (int)pid);
+            return OCF_SUCCESS;
+        }
+        return pid == 0 ? OCF_NOT_RUNNING : OCF_ERR_GENERIC;
+    }
+    rc = dr_vm_lookup(conn, id.uuid[0] ? id.uuid : id.name, &vm);
+    if (rc == -ENOENT && id.uuid[0]) {
+        rc = dr_vm_lookup(conn, id.name, &vm);
+    }
+    if (rc == -ENOENT) {
+        ocf = OCF_NOT_RUNNING;
+    } else if (rc < 0 || (rc = dr_vm_get_info(vm, &info)) < 0) {
+        ocf = rc == -ENOENT ? OCF_NOT_RUNNING : OCF_ERR_GENERIC;
+    } else {
+        ocf = monitor_state(a, &info);
+    }
+    dr_vm_free(vm);
+    dr_vm_conn_close(conn);
+    return ocf;
+}
+
+/* Tell droverd (when it runs) which resource this domain is and what drover is doing with it. */
+static void
+tell_droverd(const struct vm_agent *a, const char *domain, uint32_t busy_ms)
+{
+    (void)dr_daemon_vm_expect(NULL, 500, domain, a->instance, busy_ms);
+}
+
+static int
+wait_running(struct dr_vm *vm, unsigned int timeout_ms, struct dr_vm_info *info)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+
+    do {
+        if (dr_vm_get_info(vm, info) == 0 && info->state == DR_VM_STATE_RUNNING) {
+            return 0;
+        }
+        usleep(50000);
+    } while (now_ms() < deadline);
+    return -ETIMEDOUT;
+}
+
+static int
+action_start(struct vm_agent *a)
+{
+    struct dr_vm_conn *conn = NULL;
+    struct dr_vm *vm = NULL;
+    struct dr_vm_info info;
+    int rc, ocf = OCF_ERR_GENERIC;
+
+    rc = dr_vm_conn_open(a->hypervisor, &conn);
+    if (rc < 0) {
+        return OCF_ERR_GENERIC;
+    }
+    if (a->config[0] != '\0') {
+        rc = dr_vm_define_file(conn, a->config, &vm);
+        if (rc == -ENOENT || rc == -EACCES) {
+            LOG(LOG_ERR, "config %s cannot be read on this node: %s", a->config, dr_strerror(rc));
+            ocf = OCF_ERR_INSTALLED;
+            goto out;
+        }
+        if (rc == -EINVAL) {
+            ocf = OCF_ERR_CONFIGURED;
+            goto out;
+        }
+    } else {
+        rc = dr_vm_lookup(conn, a->domain, &vm);
+        if (rc == -ENOENT) {
+            LOG(LOG_ERR, "domain %s is not defined on this node", a->domain);
+            ocf = OCF_ERR_INSTALLED;
+            goto out;
+        }
+    }
+    if (rc < 0) {
+        goto out;
+    }
+    rc = dr_vm_get_info(vm, &info);
+    if (rc == 0 && info.state == DR_VM_STATE_PAUSED_MIGRATION_IN) {
+        LOG(LOG_ERR, "%s is the target of a migration in progress: not starting it", info.name);
+        goto out;
+    }
+    if (rc == 0 && info.state != DR_VM_STATE_RUNNING) {
+        rc = dr_vm_start(vm);
+    }
+    if (rc == 0) {
+        rc = wait_running(vm, budget_ms(a, 0), &info);
+    }
+    if (rc == 0) {
+        record_identity(a, &info);
+        tell_droverd(a, info.name, 0);
+        LOG(LOG_NOTICE, "%s started", info.name);
+        ocf = OCF_SUCCESS;
+    }
+out:
+    dr_vm_free(vm);
+    dr_vm_conn_close(conn);
+    return ocf;
+}
+
+static int
+action_stop(struct vm_agent *a)
+{
+    struct dr_vm_conn *conn = NULL;
+    struct dr_vm *vm = NULL;
+    struct identity id;
+    int rc, ocf = OCF_ERR_GENERIC;
+
+    if (identify(a, &id) < 0) {
+        LOG(LOG_ERR, "cannot tell which domain to stop: config %s unreadable, no domain set",
+            a->config);
+        return OCF_ERR_GENERIC;
+    }
+    rc = dr_vm_conn_open(a->hypervisor, &conn);
+    if (rc < 0) {
+        pid_t pid = qemu_pid(&id);
+        if (pid == 0) {
+            LOG(LOG_NOTICE, "libvirt unreachable, but no QEMU of %s runs: stopped", id.name);
+            return OCF_SUCCESS;
+        }
+        return pid > 0 && kill_qemu(pid, budget_ms(a, a->shutdown_timeout)) == 0 ? OCF_SUCCESS
+                                                                                 : OCF_ERR_GENERIC;
+    }
+    rc = dr_vm_lookup(conn, id.uuid[0] ? id.uuid : id.name, &vm);
+    if (rc == -ENOENT && id.uuid[0]) {
+        rc = dr_vm_lookup(conn, id.name, &vm);
+    }
+    if (rc == -ENOENT) {
+        ocf = qemu_pid(&id) == 0 ? OCF_SUCCESS : OCF_ERR_GENERIC;
+    } else if (rc == 0) {
+        tell_droverd(a, id.name, budget_ms(a, a->shutdown_timeout) + 5000);
+        rc = dr_vm_stop(vm, budget_ms(a, a->shutdown_timeout), a->force_stop);
+        ocf = rc == 0 ? OCF_SUCCESS : OCF_ERR_GENERIC;
+    }
+    if (ocf == OCF_SUCCESS) {
+        LOG(LOG_NOTICE, "%s stopped", id.name);
+    }
+    dr_vm_free(vm);
+    dr_vm_conn_close(conn);
+    return ocf;
+}
+
+static void
+log_progress(const struct dr_vm_job_stats *s, void *opaque)
+{
+    const struct vm_agent *a = opaque;
+
+    LOG(LOG_INFO, "%s: migration to %s: %llu%% of %llu MiB, iteration %llu, dirty %llu pages/s",
+        a->instance, a->migrate_target,
+        s->data_total ? (unsigned long long)(100 * s->data_processed / s->data_total) : 0ULL,
+        (unsigned long long)(s->data_total >> 20), (unsigned long long)s->memory_iteration,
+        (unsigned long long)s->memory_dirty_rate);
+}
+
+static int
+action_migrate_to(struct vm_agent *a)
+{
+    struct dr_vm_conn *conn = NULL;
+    struct dr_vm *vm = NULL;
+    struct dr_vm_info info;
+    struct dr_vm_migrate_params p = {0};
+    struct dr_vm_migrate_result res = {0};
+    struct identity id;
+    char dest[600], muri[300];
+    int rc, ocf = OCF_ERR_GENERIC;
+
+    if (a->migrate_target[0] == '\0') {
+        LOG(LOG_ERR, "migrate_to without CRM_meta_migrate_target");
+        return OCF_ERR_ARGS;
+    }
+    if (identify(a, &id) < 0 || vm_agent_target_uri(a, a->migrate_target, dest, sizeof(dest)) < 0 ||
+        vm_agent_migrate_uri(a, a->migrate_target, muri, sizeof(muri)) < 0) {
+        return OCF_ERR_CONFIGURED;
+    }
+    if (dr_vm_conn_open(a->hypervisor, &conn) < 0) {
+        return OCF_ERR_GENERIC;
+    }
+    rc = dr_vm_lookup(conn, id.uuid[0] ? id.uuid : id.name, &vm);
+    if (rc == 0) {
+        rc = dr_vm_get_info(vm, &info);
+    }
+    if (rc == 0 && info.state != DR_VM_STATE_RUNNING) {
+        LOG(LOG_ERR, "%s is %s, not running: nothing to migrate", info.name,
+            dr_vm_state_name(info.state));
+        rc = -EINVAL;
+    }
+    if (rc == 0) {
+        p.dest_uri = dest;
+        p.migrate_uri = muri[0] ? muri : NULL;
+        p.dest_name = a->migrate_target;
+        p.policy = a->policy;
+        p.bandwidth_mib_s = a->migration_bandwidth;
+        p.downtime_ms = a->migration_downtime;
+        p.parallel = a->migration_parallel;
+        p.timeout_ms = budget_ms(a, a->migration_timeout);
+        p.postcopy_after_ms = a->postcopy_after ? a->postcopy_after * 1000u : p.timeout_ms / 2;
+        p.progress = log_progress;
+        p.opaque = a;
+        p.progress_interval_ms = 1000;
+        tell_droverd(a, info.name, p.timeout_ms + 10000);
+        rc = dr_vm_migrate(vm, &p, &res);
+        if (rc != 0) {
+            tell_droverd(a, info.name, 0); /* still ours, running here: watch it again */
+        }
+        if (rc == 0) {
+            ocf = OCF_SUCCESS;
+        } else if (res.aborted) {
+            LOG(LOG_ERR,
+                "%s: live migration to %s aborted by policy; the VM still runs on this "
+                "node",
+                info.name, a->migrate_target);
+        }
+    }
+    dr_vm_free(vm);
+    dr_vm_conn_close(conn);
+    return ocf;
+}
+
+static int
+action_migrate_from(struct vm_agent *a)
+{
+    struct dr_vm_conn *conn = NULL;
+    struct dr_vm *vm = NULL;
+    struct dr_vm_info info;
+    struct identity id;
+    int rc, ocf = OCF_ERR_GENERIC;
+
+    if (identify(a, &id) < 0) {
+        return OCF_ERR_GENERIC;
+    }
+    if (dr_vm_conn_open(a->hypervisor, &conn) < 0) {
+        return OCF_ERR_GENERIC;
+    }
+    rc = dr_vm_lookup(conn, id.uuid[0] ? id.uuid : id.name, &vm);
+    if (rc == 0) {
+        rc = wait_running(vm, budget_ms(a, 0), &info);
+    }
+    if (rc == 0) {
+        record_identity(a, &info);
+        tell_droverd(a, info.name, 0);
+        LOG(LOG_NOTICE, "%s runs here after migration from %s", info.name, a->migrate_source);
+        ocf = OCF_SUCCESS;
+    } else {
+        LOG(LOG_ERR, "%s does not run here after migration from %s", id.name, a->migrate_source);
+    }
+    dr_vm_free(vm);
+    dr_vm_conn_close(conn);
+    return ocf;
+}
+
+static int
+action_validate(struct vm_agent *a)
+{
+    char name[256], uuid[64];
+    int rc;
+
+    if (a->config[0] == '\0') {
+        return OCF_SUCCESS;
+    }
+    rc = dr_vm_xml_identity(a->config, name, sizeof(name), uuid, sizeof(uuid));
+    if (rc == -ENOENT || rc == -EACCES) {
+        return OCF_ERR_INSTALLED; /* the VM module named the file and the reason */
+    }
+    if (rc < 0) {
+        LOG(LOG_ERR, "config %s is not a domain XML with <name> and <uuid>", a->config);
+        return OCF_ERR_CONFIGURED;
+    }
+    if (a->domain[0] != '\0' && strcmp(a->domain, name) != 0 && strcasecmp(a->domain, uuid) != 0) {
+        LOG(LOG_ERR, "domain %s does not match config %s (name %s, uuid %s)", a->domain, a->config,
+            name, uuid);
+        return OCF_ERR_CONFIGURED;
+    }
+    return OCF_SUCCESS;
+}
+
+bool
+vm_agent_action_known(const char *action)
+{
+    static const char *const known[] = {
+        "start",        "stop",         "monitor",      "status", "migrate_to",
+        "migrate_from", "validate-all", "reload-agent", "reload", "meta-data"};
+
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        if (strcmp(action, known[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int
+vm_agent_run(struct vm_agent *a, const char *action)
+{
+    if (strcmp(action, "monitor") == 0 || strcmp(action, "status") == 0) {
+        return action_monitor(a);
+    }
+    if (strcmp(action, "start") == 0) {
+        return action_start(a);
+    }
+    if (strcmp(action, "stop") == 0) {
+        return action_stop(a);
+    }
+    if (strcmp(action, "migrate_to") == 0) {
+        return action_migrate_to(a);
+    }
+    if (strcmp(action, "migrate_from") == 0) {
+        return action_migrate_from(a);
+    }
+    if (strcmp(action, "validate-all") == 0) {
+        return action_validate(a);
+    }
+    if (strcmp(action, "reload-agent") == 0 || strcmp(action, "reload") == 0) {
+        return OCF_SUCCESS; /* every parameter is read afresh by each action */
+    }
+    return OCF_ERR_UNIMPLEMENTED;
+}
