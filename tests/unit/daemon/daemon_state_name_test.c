@@ -17,7 +17,8 @@ test_names(void **state)
     assert_string_equal(dr_daemon_state_name(DR_DAEMON_STATE_UNFENCE_PENDING), "unfence-pending");
     assert_string_equal(dr_daemon_state_name(DR_DAEMON_STATE_FENCED), "fenced");
     assert_string_equal(dr_daemon_state_name(DR_DAEMON_STATE_LOST), "lost");
-    assert_string_equal(dr_daemon_state_name(5), "unknown");
+    assert_string_equal(dr_daemon_state_name(DR_DAEMON_STATE_NO_DEVICES), "no-devices");
+    assert_string_equal(dr_daemon_state_name(6), "unknown");
     assert_string_equal(dr_daemon_state_name(UINT32_MAX), "unknown");
 }
 
