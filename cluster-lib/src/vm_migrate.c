@@ -296,7 +296,7 @@ wait_job_over_reconnected(struct dr_vm *vm, const struct dr_vm_migrate_params *p
     while (dr__now_ms() < give_up) {
         virConnectPtr c = virConnectOpen(vm->conn->uri);
         virDomainPtr d;
-        struct dr_vm_job_stats st;
+        struct dr_vm_job_stats st = {0};
         int rc;
 
         if (c == NULL) {
@@ -408,7 +408,7 @@ dr_vm_migrate(struct dr_vm *vm, const struct dr_vm_migrate_params *params,
 
     now = t0;
     while (!worker_wait(&w, next_wake(&policy, t0, now, downtime_pending, res.postcopy))) {
-        struct dr_vm_job_stats st;
+        struct dr_vm_job_stats st = {0};
         bool have;
 
         now = dr__now_ms();
