@@ -23,6 +23,7 @@ main(int argc, char **argv)
     struct vm_agent a;
     char err[512] = "";
     const char *action = argc > 1 ? argv[1] : "";
+    const char *debug;
     int rc;
 
     if (argc != 2) {
@@ -38,7 +39,8 @@ main(int argc, char **argv)
     }
     dr_log_init("drover-vm", DR_LOG_STDERR | DR_LOG_SYSLOG, NULL);
     /* Pacemaker's convention: HA_debug=1 in the agent's environment asks for debug logs. */
-    dr_log_set_debug(getenv("HA_debug") != NULL && strcmp(getenv("HA_debug"), "1") == 0);
+    debug = getenv("HA_debug");
+    dr_log_set_debug(debug != NULL && strcmp(debug, "1") == 0);
     if (!vm_agent_action_known(action)) {
         dr_log_printf(LOG_ERR, "unknown action '%s'", action);
         dr_log_fini();
