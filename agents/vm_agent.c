@@ -13,7 +13,9 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +34,24 @@
 #include "vm_agent.h"
 
 #define LOG(prio, ...) dr_log_printf(prio, __VA_ARGS__)
-#define STATE_DIR "/run/drover/vm"
+#define DEFAULT_PROC_ROOT "/proc"
+#define DEFAULT_STATE_DIR "/run/drover/vm"
+/* crm_resource takes 40-60 ms; a CIB that does not answer must not hold an action for long. */
+#define UTIL_TIMEOUT_MS 3000
+/* attrd_updater takes about 15 ms; progress is never worth holding the migration watcher for. */
+#define PROGRESS_WAIT_MS 200
+#define PROGRESS_PERIOD_MS 900
+#define PROGRESS_END_WAIT_MS 1000
+
+static const char *proc_root = DEFAULT_PROC_ROOT;
+static const char *state_dir = DEFAULT_STATE_DIR;
+
+void
+vm_agent_set_paths(const char *proc, const char *state)
+{
+    proc_root = proc != NULL ? proc : DEFAULT_PROC_ROOT;
+    state_dir = state != NULL ? state : DEFAULT_STATE_DIR;
+}
 
 static void __attribute__((format(printf, 3, 4)))
 set_err(char *err, size_t len, const char *fmt, ...)
@@ -55,9 +74,10 @@ now_ms(void)
 
 /* ---- parameters ------------------------------------------------------------------------ */
 
+/* \p spaces: tabs and line breaks are separators in this parameter, not control characters. */
 static int
-get_string(vm_agent_getter get, void *ctx, const char *name, char *dst, size_t len, const char *def,
-           char *err, size_t err_len)
+get_text(vm_agent_getter get, void *ctx, const char *name, char *dst, size_t len, const char *def,
+         bool spaces, char *err, size_t err_len)
 {
     char var[128];
     const char *v;
@@ -72,13 +92,20 @@ get_string(vm_agent_getter get, void *ctx, const char *name, char *dst, size_t l
         return OCF_ERR_CONFIGURED;
     }
     for (const char *p = v; *p != '\0'; p++) {
-        if (iscntrl((unsigned char)*p)) {
+        if (iscntrl((unsigned char)*p) && !(spaces && isspace((unsigned char)*p))) {
             set_err(err, err_len, "parameter %s contains a control character", name);
             return OCF_ERR_CONFIGURED;
         }
     }
     memcpy(dst, v, strlen(v) + 1);
     return OCF_SUCCESS;
+}
+
+static int
+get_string(vm_agent_getter get, void *ctx, const char *name, char *dst, size_t len, const char *def,
+           char *err, size_t err_len)
+{
+    return get_text(get, ctx, name, dst, len, def, false, err, err_len);
 }
 
 static int
@@ -129,7 +156,7 @@ get_bool(vm_agent_getter get, void *ctx, const char *var, bool *out, char *err, 
     return OCF_ERR_CONFIGURED;
 }
 
-/* "node1=198.18.2.11 node2=198.18.2.12" (separators: space, comma, semicolon). */
+/* "node1=198.18.2.11 node2=198.18.2.12" (separators: white space, comma, semicolon). */
 static int
 parse_addrs(struct vm_agent *a, const char *v, char *err, size_t err_len)
 {
@@ -140,13 +167,13 @@ parse_addrs(struct vm_agent *a, const char *v, char *err, size_t err_len)
         size_t len;
         struct vm_agent_addr *m;
 
-        while (*p == ' ' || *p == ',' || *p == ';' || *p == '\t') {
+        while (isspace((unsigned char)*p) || *p == ',' || *p == ';') {
             p++;
         }
         if (*p == '\0') {
             break;
         }
-        end = p + strcspn(p, " ,;\t");
+        end = p + strcspn(p, " ,;\t\n\r\v\f");
         len = (size_t)(end - p);
         eq = memchr(p, '=', len);
         if (eq == NULL || eq == p || eq + 1 == end) {
@@ -166,6 +193,12 @@ parse_addrs(struct vm_agent *a, const char *v, char *err, size_t err_len)
         m->node[eq - p] = '\0';
         memcpy(m->addr, eq + 1, (size_t)(end - eq - 1));
         m->addr[end - eq - 1] = '\0';
+        for (size_t i = 0; i < a->n_migration_addrs; i++) {
+            if (strcmp(a->migration_addrs[i].node, m->node) == 0) {
+                set_err(err, err_len, "migration_network: node %s is listed twice", m->node);
+                return OCF_ERR_CONFIGURED;
+            }
+        }
         for (const char *c = m->addr; *c != '\0'; c++) {
             if (!isalnum((unsigned char)*c) && strchr(".:-[]", *c) == NULL) {
                 set_err(err, err_len, "migration_network: '%s' is not a host address", m->addr);
@@ -202,7 +235,8 @@ vm_agent_parse(struct vm_agent *a, vm_agent_getter get, void *ctx, char *err, si
                         "qemu+tcp://%n/system", err, err_len);
     }
     if (rc == 0) {
-        rc = get_string(get, ctx, "migration_network", addrs, sizeof(addrs), NULL, err, err_len);
+        rc =
+            get_text(get, ctx, "migration_network", addrs, sizeof(addrs), NULL, true, err, err_len);
     }
     if (rc == 0) {
         rc = parse_addrs(a, addrs, err, err_len);
@@ -286,6 +320,19 @@ vm_agent_parse(struct vm_agent *a, vm_agent_getter get, void *ctx, char *err, si
         set_err(err, err_len, "parameter remote_uri must contain %%n (the target node's name)");
         return OCF_ERR_CONFIGURED;
     }
+    if (a->postcopy_after > 0 && a->policy != DR_VM_MIGRATION_POSTCOPY) {
+        set_err(err, err_len,
+                "parameter postcopy_after is set but migration_policy is not postcopy: "
+                "it would never apply");
+        return OCF_ERR_CONFIGURED;
+    }
+    if (a->postcopy_after > 0 && a->migration_timeout > 0 &&
+        a->postcopy_after >= a->migration_timeout) {
+        set_err(err, err_len,
+                "parameter postcopy_after (%u s) must be shorter than migration_timeout (%u s)",
+                a->postcopy_after, a->migration_timeout);
+        return OCF_ERR_CONFIGURED;
+    }
     return OCF_SUCCESS;
 }
 
@@ -305,14 +352,22 @@ vm_agent_target_uri(const struct vm_agent *a, const char *node, char *buf, size_
 int
 vm_agent_migrate_uri(const struct vm_agent *a, const char *node, char *buf, size_t len)
 {
+    if (node == NULL || buf == NULL || len == 0) {
+        return -EINVAL;
+    }
     buf[0] = '\0';
     for (size_t i = 0; i < a->n_migration_addrs; i++) {
         if (strcmp(a->migration_addrs[i].node, node) == 0) {
             const char *addr = a->migration_addrs[i].addr;
-            int n = snprintf(
-                buf, len, strchr(addr, ':') != NULL && addr[0] != '[' ? "tcp://[%s]" : "tcp://%s",
-                addr);
-            return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+            const char *colon = strchr(addr, ':');
+            /* Two colons make a bare IPv6 address; one is host:port, which stays as given. */
+            bool v6 = addr[0] != '[' && colon != NULL && strchr(colon + 1, ':') != NULL;
+            int n = snprintf(buf, len, v6 ? "tcp://[%s]" : "tcp://%s", addr);
+            if (n < 0 || (size_t)n >= len) {
+                buf[0] = '\0';
+                return -ENAMETOOLONG;
+            }
+            return 0;
         }
     }
     return 0;
@@ -325,10 +380,77 @@ struct identity {
     char uuid[64];
 };
 
+/* What the state file keeps: the identity seen at start, and the utilization last set. */
+struct agent_state {
+    struct identity id;
+    unsigned int cpu;
+    unsigned long long hv_memory_mib;
+};
+
 static void
 state_file(const struct vm_agent *a, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/%s", STATE_DIR, a->instance[0] ? a->instance : "unnamed");
+    snprintf(buf, len, "%s/%s", state_dir, a->instance[0] ? a->instance : "unnamed");
+}
+
+/* "NAME UUID [CPU HV_MEMORY_MIB]"; UUID "-" when unknown. Earlier files hold two fields. */
+static int
+read_state(const struct vm_agent *a, struct agent_state *st)
+{
+    char path[4400];
+    FILE *f;
+    int n;
+
+    memset(st, 0, sizeof(*st));
+    state_file(a, path, sizeof(path));
+    f = fopen(path, "re");
+    if (f == NULL) {
+        return -errno;
+    }
+    n = fscanf(f, "%255s %63s %u %llu", st->id.name, st->id.uuid, &st->cpu, &st->hv_memory_mib);
+    fclose(f);
+    if (n < 1) {
+        memset(st, 0, sizeof(*st));
+        return -EINVAL;
+    }
+    if (n < 4) {
+        st->cpu = 0;
+        st->hv_memory_mib = 0;
+    }
+    if (strcmp(st->id.uuid, "-") == 0) {
+        st->id.uuid[0] = '\0';
+    }
+    return 0;
+}
+
+/* Replaced atomically (rename), so that a monitor never reads half a file. */
+static void
+write_state(const struct vm_agent *a, const struct agent_state *st)
+{
+    char path[4400], tmp[4410], parent[4096];
+    char *slash;
+    FILE *f;
+
+    snprintf(parent, sizeof(parent), "%s", state_dir);
+    slash = strrchr(parent, '/');
+    if (slash != NULL && slash != parent) {
+        *slash = '\0';
+        mkdir(parent, 0755);
+    }
+    mkdir(state_dir, 0755);
+    state_file(a, path, sizeof(path));
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "we");
+    if (f == NULL) {
+        LOG(LOG_WARNING, "cannot write %s: %s", tmp, strerror(errno));
+        return;
+    }
+    fprintf(f, "%s %s %u %llu\n", st->id.name, st->id.uuid[0] ? st->id.uuid : "-", st->cpu,
+            st->hv_memory_mib);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        LOG(LOG_WARNING, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+    }
 }
 
 /*
@@ -338,8 +460,7 @@ state_file(const struct vm_agent *a, char *buf, size_t len)
 static int
 identify(const struct vm_agent *a, struct identity *id)
 {
-    char path[512];
-    FILE *f;
+    struct agent_state st;
 
     memset(id, 0, sizeof(*id));
     if (a->domain[0] != '\0') {
@@ -350,60 +471,53 @@ identify(const struct vm_agent *a, struct identity *id)
                                                    sizeof(id->uuid)) == 0) {
         return 0;
     }
-    state_file(a, path, sizeof(path));
-    f = fopen(path, "re");
-    if (f != NULL) {
-        int ok = fscanf(f, "%255s %63s", id->name, id->uuid) >= 1;
-        fclose(f);
-        if (ok) {
-            LOG(LOG_WARNING, "config %s unreadable: using the identity recorded at start (%s)",
-                a->config, id->name);
-            return 0;
-        }
+    if (read_state(a, &st) == 0) {
+        *id = st.id;
+        LOG(LOG_WARNING, "config %s unreadable: using the identity recorded at start (%s)",
+            a->config, id->name);
+        return 0;
     }
     return -ENOENT;
 }
 
+/* A new identity: the utilization is unknown until it has been set again. */
 static void
 record_identity(const struct vm_agent *a, const struct dr_vm_info *info)
 {
-    char path[512];
-    FILE *f;
+    struct agent_state st = {0};
 
-    mkdir("/run/drover", 0755);
-    mkdir(STATE_DIR, 0755);
-    state_file(a, path, sizeof(path));
-    f = fopen(path, "we");
-    if (f != NULL) {
-        fprintf(f, "%s %s\n", info->name, info->uuid);
-        fclose(f);
-    }
+    snprintf(st.id.name, sizeof(st.id.name), "%s", info->name);
+    snprintf(st.id.uuid, sizeof(st.id.uuid), "%s", info->uuid);
+    write_state(a, &st);
 }
 
-/*
- * The QEMU process of a domain, found without libvirt: libvirt starts QEMU with
- * "-name guest=NAME,..." and "-uuid UUID". Returns its PID, 0 if none, -errno on error.
- */
-static pid_t
-qemu_pid(const struct identity *id)
+pid_t
+vm_agent_qemu_pid(const char *name, const char *uuid)
 {
-    DIR *d = opendir("/proc");
+    DIR *d;
     struct dirent *de;
     pid_t found = 0;
 
+    if (name == NULL || name[0] == '\0') {
+        return -EINVAL;
+    }
+    if (uuid == NULL) {
+        uuid = "";
+    }
+    d = opendir(proc_root);
     if (d == NULL) {
         return -errno;
     }
     while (found == 0 && (de = readdir(d)) != NULL) {
-        char path[300], buf[8192];
+        char path[4400], buf[8192];
         FILE *f;
         size_t n;
-        bool name_ok = false, uuid_ok = id->uuid[0] == '\0';
+        bool name_ok = false, uuid_ok = uuid[0] == '\0';
 
         if (!isdigit((unsigned char)de->d_name[0])) {
             continue;
         }
-        snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+        snprintf(path, sizeof(path), "%s/%s/cmdline", proc_root, de->d_name);
         f = fopen(path, "re");
         if (f == NULL) {
             continue;
@@ -411,6 +525,7 @@ qemu_pid(const struct identity *id)
         n = fread(buf, 1, sizeof(buf) - 1, f);
         fclose(f);
         buf[n] = '\0';
+        /* The arguments are NUL-separated: this looks at the program (argv[0]) only. */
         if (n == 0 || strstr(buf, "qemu") == NULL) {
             continue;
         }
@@ -419,10 +534,9 @@ qemu_pid(const struct identity *id)
             const char *next = i + strlen(arg) + 1 < n ? arg + strlen(arg) + 1 : "";
             if (strcmp(arg, "-name") == 0 && strncmp(next, "guest=", 6) == 0) {
                 size_t l = strcspn(next + 6, ",");
-                name_ok = id->name[0] != '\0' && strlen(id->name) == l &&
-                          strncmp(next + 6, id->name, l) == 0;
-            } else if (strcmp(arg, "-uuid") == 0 && id->uuid[0] != '\0') {
-                uuid_ok = strcasecmp(next, id->uuid) == 0;
+                name_ok = strlen(name) == l && strncmp(next + 6, name, l) == 0;
+            } else if (strcmp(arg, "-uuid") == 0 && uuid[0] != '\0') {
+                uuid_ok = strcasecmp(next, uuid) == 0;
             }
         }
         if (name_ok && uuid_ok) {
@@ -431,6 +545,12 @@ qemu_pid(const struct identity *id)
     }
     closedir(d);
     return found;
+}
+
+static pid_t
+qemu_pid(const struct identity *id)
+{
+    return vm_agent_qemu_pid(id->name, id->uuid);
 }
 
 static int
@@ -456,6 +576,206 @@ kill_qemu(pid_t pid, unsigned int timeout_ms)
     return -ETIMEDOUT;
 }
 
+/* ---- helper commands: utilization and progress -------------------------------------------- */
+
+/*
+ * Start \p argv (searched in PATH) with stdin and stdout on /dev/null, and stderr too when
+ * \p quiet: Pacemaker keeps an agent's output, and a helper's chatter does not belong there.
+ * Returns its PID or -errno.
+ */
+static pid_t
+spawn_helper(char *const argv[], bool quiet)
+{
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    int rc;
+
+    if (posix_spawn_file_actions_init(&fa) != 0) {
+        return -ENOMEM;
+    }
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    if (quiet) {
+        posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    }
+    rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    return rc != 0 ? -rc : pid;
+}
+
+/*
+ * Wait up to \p timeout_ms for \p pid. Returns its exit status (>= 0), -ETIMEDOUT when it still
+ * runs (killed and reaped when \p kill_late), -EINTR when a signal ended it, -errno.
+ */
+static int
+wait_helper(pid_t pid, unsigned int timeout_ms, bool kill_late)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+    int status;
+
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) {
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -EINTR;
+        }
+        if (r < 0 && errno != EINTR) {
+            return -errno;
+        }
+        if (now_ms() >= deadline) {
+            break;
+        }
+        usleep(2000);
+    }
+    if (kill_late) {
+        kill(pid, SIGKILL);
+        (void)waitpid(pid, &status, 0);
+    }
+    return -ETIMEDOUT;
+}
+
+/* Runs one command to its end (bounded); returns its exit status or -errno. */
+static int
+run_helper(char *const argv[], unsigned int timeout_ms)
+{
+    pid_t pid = spawn_helper(argv, false);
+
+    if (pid < 0) {
+        return (int)pid;
+    }
+    return wait_helper(pid, timeout_ms, true);
+}
+
+static int
+set_utilization(const struct vm_agent *a, const char *name, unsigned long long value)
+{
+    char val[32];
+    char *argv[] = {(char *)"crm_resource",
+                    (char *)"--resource",
+                    (char *)a->instance,
+                    (char *)"--utilization",
+                    (char *)"--set-parameter",
+                    (char *)name,
+                    (char *)"--parameter-value",
+                    val,
+                    NULL};
+    int rc;
+
+    snprintf(val, sizeof(val), "%llu", value);
+    rc = run_helper(argv, UTIL_TIMEOUT_MS);
+    if (rc < 0) {
+        LOG(LOG_WARNING, "%s: could not set utilization %s=%s: crm_resource: %s", a->instance, name,
+            val, rc == -ETIMEDOUT ? "no answer in time" : strerror(-rc));
+    } else if (rc > 0) {
+        LOG(LOG_WARNING, "%s: could not set utilization %s=%s: crm_resource exited with %d",
+            a->instance, name, val, rc);
+    }
+    return rc;
+}
+
+/*
+ * Publish the domain's vCPUs and maximum memory as the resource's utilization. With
+ * \p only_if_changed (monitor), nothing is written when the state file says these values were
+ * already set: a recurring monitor must not write the CIB.
+ */
+static void
+publish_utilization(const struct vm_agent *a, const struct dr_vm_info *info, bool only_if_changed)
+{
+    struct agent_state st;
+    unsigned long long mib =
+        (info->max_memory_kib != 0 ? info->max_memory_kib : info->memory_kib) / 1024;
+    int rc;
+
+    if (!a->autoset_utilization || a->instance[0] == '\0' || info->vcpus == 0 || mib == 0) {
+        return;
+    }
+    if (read_state(a, &st) != 0 || strcmp(st.id.name, info->name) != 0) {
+        memset(&st, 0, sizeof(st));
+        snprintf(st.id.name, sizeof(st.id.name), "%s", info->name);
+        snprintf(st.id.uuid, sizeof(st.id.uuid), "%s", info->uuid);
+    }
+    if (only_if_changed && st.cpu == info->vcpus && st.hv_memory_mib == mib) {
+        return;
+    }
+    rc = set_utilization(a, "cpu", info->vcpus);
+    if (rc == 0) {
+        rc = set_utilization(a, "hv_memory", mib);
+    }
+    if (rc == 0) {
+        LOG(LOG_INFO, "%s: utilization cpu=%u hv_memory=%llu", a->instance, info->vcpus, mib);
+        st.cpu = info->vcpus;
+        st.hv_memory_mib = mib;
+        write_state(a, &st);
+    }
+}
+
+/* The migration's progress channel (see vm_agent.h): one attrd_updater at a time. */
+struct progress {
+    const struct vm_agent *a;
+    char attr[300];
+    pid_t pending;   /* an update still running, or 0 */
+    int64_t last_ms; /* when the last update started */
+    unsigned int sent;
+};
+
+static void
+progress_update(struct progress *pr, const struct dr_vm_job_stats *s)
+{
+    char val[96];
+    char *argv[] = {(char *)"attrd_updater",
+                    (char *)"--private",
+                    (char *)"-n",
+                    pr->attr,
+                    (char *)"-U",
+                    val,
+                    NULL};
+    int64_t now = now_ms();
+    pid_t pid;
+
+    if (pr->attr[0] == '\0' || (pr->last_ms != 0 && now - pr->last_ms < PROGRESS_PERIOD_MS)) {
+        return;
+    }
+    if (pr->pending > 0) {
+        if (wait_helper(pr->pending, 0, false) == -ETIMEDOUT) {
+            return; /* attrd is slow: skip this one rather than pile up clients */
+        }
+        pr->pending = 0;
+    }
+    snprintf(val, sizeof(val), "%llu %llu %llu %llu",
+             s->data_total ? (unsigned long long)(100 * s->data_processed / s->data_total) : 0ULL,
+             (unsigned long long)(s->data_remaining >> 20), (unsigned long long)s->memory_iteration,
+             (unsigned long long)s->memory_dirty_rate);
+    pid = spawn_helper(argv, true);
+    pr->last_ms = now;
+    if (pid < 0) {
+        LOG(LOG_DEBUG, "%s: cannot run attrd_updater: %s", pr->a->instance, strerror((int)-pid));
+        return;
+    }
+    pr->sent++;
+    if (wait_helper(pid, PROGRESS_WAIT_MS, false) == -ETIMEDOUT) {
+        pr->pending = pid; /* reaped later */
+    }
+}
+
+/* The migration is over: the last update must land before the delete, not after it. */
+static void
+progress_end(struct progress *pr)
+{
+    char *argv[] = {(char *)"attrd_updater", (char *)"-n", pr->attr, (char *)"-D", NULL};
+    pid_t pid;
+
+    if (pr->attr[0] == '\0') {
+        return;
+    }
+    if (pr->pending > 0) {
+        (void)wait_helper(pr->pending, PROGRESS_END_WAIT_MS, true);
+        pr->pending = 0;
+    }
+    pid = spawn_helper(argv, true);
+    if (pid > 0 && wait_helper(pid, PROGRESS_END_WAIT_MS, true) != 0) {
+        LOG(LOG_DEBUG, "%s: attrd_updater -D %s did not succeed", pr->a->instance, pr->attr);
+    }
+}
+
 /* ---- actions ----------------------------------------------------------------------------- */
 
 /* How long an action may take: its own parameter, else the operation timeout minus a margin. */
@@ -470,8 +790,8 @@ budget_ms(const struct vm_agent *a, unsigned int param_s)
     return t;
 }
 
-static int
-monitor_state(const struct vm_agent *a, const struct dr_vm_info *info)
+int
+vm_agent_monitor_state(const struct vm_agent *a, const struct dr_vm_info *info)
 {
     switch (info->state) {
     case DR_VM_STATE_RUNNING:
@@ -555,7 +875,10 @@ action_monitor(struct vm_agent *a)
     } else if (rc < 0 || (rc = dr_vm_get_info(vm, &info)) < 0) {
         ocf = rc == -ENOENT ? OCF_NOT_RUNNING : OCF_ERR_GENERIC;
     } else {
-        ocf = monitor_state(a, &info);
+        ocf = vm_agent_monitor_state(a, &info);
+        if (ocf == OCF_SUCCESS) {
+            publish_utilization(a, &info, true);
+        }
     }
     dr_vm_free(vm);
     dr_vm_conn_close(conn);
@@ -632,6 +955,7 @@ action_start(struct vm_agent *a)
         record_identity(a, &info);
         tell_droverd(a, info.name, 0);
         LOG(LOG_NOTICE, "%s started", info.name);
+        publish_utilization(a, &info, false);
         ocf = OCF_SUCCESS;
     }
 out:
@@ -685,13 +1009,15 @@ action_stop(struct vm_agent *a)
 static void
 log_progress(const struct dr_vm_job_stats *s, void *opaque)
 {
-    const struct vm_agent *a = opaque;
+    struct progress *pr = opaque;
+    const struct vm_agent *a = pr->a;
 
     LOG(LOG_INFO, "%s: migration to %s: %llu%% of %llu MiB, iteration %llu, dirty %llu pages/s",
         a->instance, a->migrate_target,
         s->data_total ? (unsigned long long)(100 * s->data_processed / s->data_total) : 0ULL,
         (unsigned long long)(s->data_total >> 20), (unsigned long long)s->memory_iteration,
         (unsigned long long)s->memory_dirty_rate);
+    progress_update(pr, s);
 }
 
 static int
@@ -702,6 +1028,7 @@ action_migrate_to(struct vm_agent *a)
     struct dr_vm_info info;
     struct dr_vm_migrate_params p = {0};
     struct dr_vm_migrate_result res = {0};
+    struct progress pr = {.a = a};
     struct identity id;
     char dest[600], muri[300];
     int rc, ocf = OCF_ERR_GENERIC;
@@ -710,9 +1037,17 @@ action_migrate_to(struct vm_agent *a)
         LOG(LOG_ERR, "migrate_to without CRM_meta_migrate_target");
         return OCF_ERR_ARGS;
     }
-    if (identify(a, &id) < 0 || vm_agent_target_uri(a, a->migrate_target, dest, sizeof(dest)) < 0 ||
+    if (vm_agent_target_uri(a, a->migrate_target, dest, sizeof(dest)) < 0 ||
         vm_agent_migrate_uri(a, a->migrate_target, muri, sizeof(muri)) < 0) {
+        LOG(LOG_ERR, "no libvirt or migration URI for target %s (remote_uri %s)", a->migrate_target,
+            a->remote_uri);
         return OCF_ERR_CONFIGURED;
+    }
+    /* An unreadable config is this node's trouble (storage), not a configuration error. */
+    if (identify(a, &id) < 0) {
+        LOG(LOG_ERR, "cannot tell which domain to migrate: config %s unreadable, no domain set",
+            a->config);
+        return OCF_ERR_GENERIC;
     }
     if (dr_vm_conn_open(a->hypervisor, &conn) < 0) {
         return OCF_ERR_GENERIC;
@@ -737,10 +1072,14 @@ action_migrate_to(struct vm_agent *a)
         p.timeout_ms = budget_ms(a, a->migration_timeout);
         p.postcopy_after_ms = a->postcopy_after ? a->postcopy_after * 1000u : p.timeout_ms / 2;
         p.progress = log_progress;
-        p.opaque = a;
+        p.opaque = &pr;
         p.progress_interval_ms = 1000;
+        if (a->instance[0] != '\0') {
+            snprintf(pr.attr, sizeof(pr.attr), VM_AGENT_PROGRESS_ATTR_PREFIX "%s", a->instance);
+        }
         tell_droverd(a, info.name, p.timeout_ms + 10000);
         rc = dr_vm_migrate(vm, &p, &res);
+        progress_end(&pr);
         if (rc != 0) {
             tell_droverd(a, info.name, 0); /* still ours, running here: watch it again */
         }
@@ -781,6 +1120,7 @@ action_migrate_from(struct vm_agent *a)
         record_identity(a, &info);
         tell_droverd(a, info.name, 0);
         LOG(LOG_NOTICE, "%s runs here after migration from %s", info.name, a->migrate_source);
+        publish_utilization(a, &info, false);
         ocf = OCF_SUCCESS;
     } else {
         LOG(LOG_ERR, "%s does not run here after migration from %s", id.name, a->migrate_source);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "drover/vm.h"
 
@@ -76,7 +77,55 @@ int vm_agent_run(struct vm_agent *a, const char *action);
 /* The libvirt URI of a migration target: remote_uri with %n replaced by the node name. */
 int vm_agent_target_uri(const struct vm_agent *a, const char *node, char *buf, size_t len);
 
-/* "tcp://ADDR" for the target's migration-network address, or "" when none is configured. */
+/*
+ * "tcp://ADDR" for the target's migration-network address, or "" when none is configured. An
+ * IPv6 address (two colons or more) is bracketed; "host:port" and "[v6]:port" are kept as given.
+ * Returns 0, -EINVAL (no node), -ENAMETOOLONG.
+ */
 int vm_agent_migrate_uri(const struct vm_agent *a, const char *node, char *buf, size_t len);
+
+/*
+ * The OCF code a monitor reports for a domain in \p info's state: running states (including a
+ * user pause and the source's pause during an outgoing migration) are OCF_SUCCESS, shut off is
+ * OCF_NOT_RUNNING, and a domain paused for an incoming migration, paused on an I/O error,
+ * crashed, split by a failed post-copy or in an unknown state is OCF_ERR_GENERIC.
+ */
+int vm_agent_monitor_state(const struct vm_agent *a, const struct dr_vm_info *info);
+
+/*
+ * The QEMU process of a domain, found without libvirt (libvirtd down) in /proc: libvirt starts
+ * QEMU with "-name guest=NAME,..." and "-uuid UUID". \p uuid may be "" (then the name alone
+ * decides). Returns its PID, 0 when none runs, -errno when /proc cannot be read.
+ */
+pid_t vm_agent_qemu_pid(const char *name, const char *uuid);
+
+/*
+ * Tests only: read processes under \p proc_root instead of /proc, and keep state files in
+ * \p state_dir instead of /run/drover/vm. NULL restores the default.
+ */
+void vm_agent_set_paths(const char *proc_root, const char *state_dir);
+
+/*
+ * Utilization (autoset_utilization=true): after start and migrate_from, and in a monitor that
+ * asked libvirt when the values differ from the last ones set (kept in the state file), the
+ * resource's utilization is set for Pacemaker's placement:
+ *   crm_resource --resource RSC --utilization --set-parameter cpu --parameter-value VCPUS
+ *   crm_resource --resource RSC --utilization --set-parameter hv_memory --parameter-value MIB
+ * (hv_memory: the domain's maximum memory in MiB). A failure is a warning, never a failed action.
+ *
+ * Live migration progress (migrate_to), published without touching the CIB: about once a
+ * second, on the source node,
+ *   attrd_updater --private -n drover-migration-RSC -U "PERCENT REMAINING_MIB ITERATION DIRTY"
+ * where the value is four decimal integers separated by single spaces:
+ *   PERCENT        data processed / data total of the migration job, 0..100;
+ *   REMAINING_MIB  data still to send, MiB (rounded down);
+ *   ITERATION      pre-copy pass number (1 is the first full pass);
+ *   DIRTY          guest memory dirty rate, pages per second.
+ * The attribute is private (never in the CIB, invisible to crm_attribute and crm_mon): read it
+ * with `attrd_updater --query --all --name drover-migration-RSC` (or -N SOURCE_NODE). It is
+ * deleted (attrd_updater -D) when migrate_to ends, whatever the outcome; the final statistics are
+ * logged at notice by the VM module.
+ */
+#define VM_AGENT_PROGRESS_ATTR_PREFIX "drover-migration-"
 
 #endif

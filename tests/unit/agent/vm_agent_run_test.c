@@ -1,0 +1,608 @@
+/*
+ * vm_agent_run: start, stop, monitor, migrate_to and migrate_from with libdrover's VM and
+ * droverd calls simulated (agent_mock.c), QEMU processes in a fake /proc, state files in a
+ * temporary directory. autoset_utilization is off here (vm_agent_utilization_test.c has it).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+
+#include <cmocka.h>
+
+#include "agent_mock.h"
+#include "drover/error.h"
+
+#define UUID1 "0b7e6f53-4f0c-4b39-9d5c-6a1e8a0c2d11"
+#define QEMU_VM1 "qemu-system-x86_64\0-name\0guest=vm1,debug-threads=on\0-uuid\0" UUID1
+
+static struct vm_agent a;
+
+/* Parameters: NULL-terminated pairs after the common ones. */
+#define PARSE(...)                                                                                 \
+    do {                                                                                           \
+        const char *const kv_[] = {"OCF_RESOURCE_INSTANCE",                                        \
+                                   "vm-vm1",                                                       \
+                                   "OCF_RESKEY_autoset_utilization",                               \
+                                   "false",                                                        \
+                                   __VA_ARGS__,                                                    \
+                                   NULL};                                                          \
+        mock_parse(&a, kv_);                                                                       \
+    } while (0)
+
+#define CONFIG "OCF_RESKEY_config", "/shared/vm1.xml"
+#define DOMAIN "OCF_RESKEY_domain", "vm1"
+#define SHORT "OCF_RESKEY_CRM_meta_timeout", "400" /* waits of 200 ms */
+#define RECURRING "OCF_RESKEY_CRM_meta_interval", "10000"
+
+static void
+assert_balanced(void)
+{
+    /* Every handle the agent got, it gave back. */
+    assert_int_equal(mock.conn_close_calls, mock.conn_open_rc == 0 ? mock.conn_open_calls : 0);
+}
+
+/* ---- start ---- */
+
+static void
+start_defines_and_starts(void **state)
+{
+    char st[512];
+
+    (void)state;
+    PARSE(CONFIG);
+    mock.info.state = DR_VM_STATE_SHUTOFF;
+    mock.start_makes_running = true;
+    assert_int_equal(vm_agent_run(&a, "start"), OCF_SUCCESS);
+    assert_int_equal(mock.define_calls, 1);
+    assert_int_equal(mock.start_calls, 1);
+    assert_int_equal(mock.expect_calls, 1);
+    assert_int_equal(mock.expect_busy[0], 0);
+    assert_string_equal(mock.expect_resource[0], "vm-vm1");
+    mock_read_state(mock_state_dir, "vm-vm1", st, sizeof(st));
+    assert_string_equal(st, "vm1 " UUID1 " 0 0\n");
+    assert_int_equal(mock.spawn_calls, 0);
+    assert_balanced();
+}
+
+static void
+start_already_running(void **state)
+{
+    (void)state;
+    PARSE(CONFIG);
+    assert_int_equal(vm_agent_run(&a, "start"), OCF_SUCCESS);
+    assert_int_equal(mock.start_calls, 0);
+}
+
+static void
+start_config_unreadable(void **state)
+{
+    static const int rcs[] = {-ENOENT, -EACCES};
+
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        mock_reset();
+        PARSE(CONFIG);
+        mock.define_rc = rcs[i];
+        assert_int_equal(vm_agent_run(&a, "start"), OCF_ERR_INSTALLED);
+        assert_int_equal(mock.start_calls, 0);
+        assert_int_equal(mock_log_count(LOG_ERR, "/shared/vm1.xml"), 1);
+        assert_balanced();
+    }
+}
+
+static void
+start_config_rejected(void **state)
+{
+    (void)state;
+    PARSE(CONFIG);
+    mock.define_rc = -EINVAL;
+    assert_int_equal(vm_agent_run(&a, "start"), OCF_ERR_CONFIGURED);
+    mock.define_rc = -DR_E_LIBVIRT;
+    assert_int_equal(vm_agent_run(&a, "start"), OCF_ERR_GENERIC);
+    assert_int_equal(mock.start_calls, 0);
+}
+
+static void
+start_domain_not_defined(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN);
+    mock.lookup_rc[0] = -ENOENT;
+    assert_int_equal(vm_agent_run(&a, "start"), OCF_ERR_INSTALLED);
+    assert_int_equal(mock_log_count(LOG_ERR, "not defined on this node"), 1);
+    assert_int_equal(mock.define_calls, 0);
+}
+
+static void
+start_libvirt_down(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN);
+    mock.conn_open_rc = -DR_E_LIBVIRT;
+    assert_int_equal(vm_agent_run(&a, "start"), OCF_ERR_GENERIC);
+    assert_int_equal(mock.lookup_calls, 0);
+}
+
+/* The target of a migration in progress is not ours to start: the source still runs it. */
+static void
+start_paused_for_incoming_migration(void **state)
+{
+    char st[64];
+
+    (void)state;
+    PARSE(CONFIG);
+    mock.info.state = DR_VM_STATE_PAUSED_MIGRATION_IN;
+    assert_int_equal(vm_agent_run(&a, "start"), OCF_ERR_GENERIC);
+    assert_int_equal(mock.start_calls, 0);
+    assert_int_equal(mock_log_count(LOG_ERR, "migration in progress"), 1);
+    mock_read_state(mock_state_dir, "vm-vm1", st, sizeof(st));
+    assert_string_equal(st, "");
+    assert_balanced();
+}
+
+static void
+start_never_runs(void **state)
+{
+    (void)state;
+    PARSE(CONFIG, SHORT);
+    mock.info.state = DR_VM_STATE_SHUTOFF;
+    assert_int_equal(vm_agent_run(&a, "start"), OCF_ERR_GENERIC);
+    assert_int_equal(mock.start_calls, 1);
+    assert_true(mock.info_calls >= 2);
+    mock_reset();
+    PARSE(CONFIG, SHORT);
+    mock.info.state = DR_VM_STATE_SHUTOFF;
+    mock.start_rc = -DR_E_LIBVIRT;
+    assert_int_equal(vm_agent_run(&a, "start"), OCF_ERR_GENERIC);
+}
+
+/* ---- stop ---- */
+
+static void
+stop_libvirt_down_no_qemu(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN);
+    mock.conn_open_rc = -DR_E_LIBVIRT;
+    mock_proc_entry(mock_proc, "50", "qemu-system-x86_64\0-name\0guest=other", 37);
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_SUCCESS);
+    assert_int_equal(mock.n_qemu_kills, 0);
+    assert_int_equal(mock_log_count(LOG_NOTICE, "no QEMU of vm1 runs"), 1);
+}
+
+static void
+stop_libvirt_down_qemu_runs(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN);
+    mock.conn_open_rc = -DR_E_LIBVIRT;
+    mock_proc_entry(mock_proc, "4321", QEMU_VM1, sizeof(QEMU_VM1));
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_SUCCESS);
+    assert_int_equal(mock.n_qemu_kills, 1);
+    assert_int_equal(mock.qemu_kills[0], SIGTERM);
+}
+
+/* QEMU ignores SIGTERM and SIGKILL (stuck in D state): never "stopped". */
+static void
+stop_libvirt_down_qemu_unkillable(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN, SHORT);
+    mock.conn_open_rc = -DR_E_LIBVIRT;
+    mock.qemu_survives = true;
+    mock_proc_entry(mock_proc, "4321", QEMU_VM1, sizeof(QEMU_VM1));
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_ERR_GENERIC);
+    assert_int_equal(mock.n_qemu_kills, 2);
+    assert_int_equal(mock.qemu_kills[1], SIGKILL);
+}
+
+static void
+stop_libvirt_down_proc_unreadable(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN);
+    mock.conn_open_rc = -DR_E_LIBVIRT;
+    vm_agent_set_paths("/nonexistent/proc", mock_state_dir);
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_ERR_GENERIC);
+}
+
+static void
+stop_not_defined(void **state)
+{
+    (void)state;
+    PARSE(CONFIG);
+    mock.xml_identity_rc = 0;
+    mock.lookup_rc[0] = -ENOENT;
+    mock.lookup_rc[1] = -ENOENT;
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_SUCCESS);
+    /* By UUID, then by name. */
+    assert_int_equal(mock.lookup_calls, 2);
+    assert_string_equal(mock.lookup_names[0], UUID1);
+    assert_string_equal(mock.lookup_names[1], "vm1");
+    assert_int_equal(mock.stop_calls, 0);
+    assert_balanced();
+}
+
+/* libvirt does not know it, but its QEMU runs: not stopped. */
+static void
+stop_not_defined_but_qemu_runs(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN);
+    mock.lookup_rc[0] = -ENOENT;
+    mock_proc_entry(mock_proc, "4321", QEMU_VM1, sizeof(QEMU_VM1));
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_ERR_GENERIC);
+}
+
+static void
+stop_tells_droverd_first(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN, "OCF_RESKEY_shutdown_timeout", "20", "OCF_RESKEY_force_stop", "true");
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_SUCCESS);
+    assert_int_equal(mock.stop_calls, 1);
+    assert_int_equal(mock.stop_timeout_ms, 20000);
+    assert_true(mock.stop_force);
+    assert_int_equal(mock.expect_calls, 1);
+    assert_true(mock.expect_busy[0] >= 20000);
+    assert_balanced();
+    /* Without shutdown_timeout: the operation's timeout minus a margin. */
+    mock_reset();
+    PARSE(DOMAIN);
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_SUCCESS);
+    assert_int_equal(mock.stop_timeout_ms, 85000);
+    assert_false(mock.stop_force);
+}
+
+static void
+stop_fails(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN);
+    mock.stop_rc = -ETIMEDOUT;
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_ERR_GENERIC);
+    mock_reset();
+    PARSE(DOMAIN);
+    mock.lookup_rc[0] = -DR_E_LIBVIRT;
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_ERR_GENERIC);
+    assert_int_equal(mock.stop_calls, 0);
+}
+
+/* ---- monitor ---- */
+
+static void
+probe_never_uses_droverd(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN);
+    mock.daemon_state_rc = 0;
+    mock.daemon_state.known = 1;
+    mock.daemon_state.state = DR_VM_STATE_RUNNING;
+    mock.info.state = DR_VM_STATE_SHUTOFF;
+    assert_int_equal(vm_agent_run(&a, "monitor"), OCF_NOT_RUNNING);
+    assert_int_equal(mock.daemon_state_calls, 0);
+    assert_int_equal(mock.conn_open_calls, 1);
+    assert_balanced();
+}
+
+static void
+recurring_takes_running_from_droverd(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN, RECURRING);
+    mock.daemon_state_rc = 0;
+    mock.daemon_state.known = 1;
+    mock.daemon_state.state = DR_VM_STATE_RUNNING;
+    assert_int_equal(vm_agent_run(&a, "monitor"), OCF_SUCCESS);
+    assert_int_equal(mock.daemon_state_calls, 1);
+    assert_int_equal(mock.conn_open_calls, 0);
+}
+
+/* Anything but "running" from droverd is checked with libvirt, whose answer counts. */
+static void
+recurring_asks_libvirt_otherwise(void **state)
+{
+    static const struct {
+        int rc;
+        uint32_t known, state;
+    } answers[] = {
+        {0, 1, DR_VM_STATE_SHUTOFF},
+        {0, 1, DR_VM_STATE_CRASHED},
+        {0, 1, DR_VM_STATE_PAUSED_IO_ERROR},
+        {0, 0, DR_VM_STATE_UNKNOWN},
+        {-ENOTCONN, 0, 0},
+        {-DR_E_DAEMON, 0, 0},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+        mock_reset();
+        PARSE(DOMAIN, RECURRING);
+        mock.daemon_state_rc = answers[i].rc;
+        mock.daemon_state.known = answers[i].known;
+        mock.daemon_state.state = answers[i].state;
+        /* libvirt knows better: it runs (a stale cache must not fail it). */
+        assert_int_equal(vm_agent_run(&a, "monitor"), OCF_SUCCESS);
+        assert_int_equal(mock.conn_open_calls, 1);
+        assert_int_equal(mock.info_calls, 1);
+        /* ... and when libvirt says shut off, so does the monitor. */
+        mock.info.state = DR_VM_STATE_SHUTOFF;
+        assert_int_equal(vm_agent_run(&a, "monitor"), OCF_NOT_RUNNING);
+    }
+}
+
+static void
+monitor_libvirt_down(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN, RECURRING);
+    mock.conn_open_rc = -DR_E_LIBVIRT;
+    assert_int_equal(vm_agent_run(&a, "monitor"), OCF_NOT_RUNNING);
+    mock_proc_entry(mock_proc, "4321", QEMU_VM1, sizeof(QEMU_VM1));
+    assert_int_equal(vm_agent_run(&a, "monitor"), OCF_SUCCESS);
+    vm_agent_set_paths("/nonexistent/proc", mock_state_dir);
+    assert_int_equal(vm_agent_run(&a, "monitor"), OCF_ERR_GENERIC);
+    assert_int_equal(mock.n_qemu_kills, 0);
+}
+
+static void
+monitor_states(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN);
+    mock.lookup_rc[0] = -ENOENT;
+    assert_int_equal(vm_agent_run(&a, "monitor"), OCF_NOT_RUNNING);
+    mock_reset();
+    PARSE(DOMAIN);
+    mock.info_rc = -ENOENT; /* vanished between lookup and info */
+    assert_int_equal(vm_agent_run(&a, "monitor"), OCF_NOT_RUNNING);
+    mock.info_rc = -DR_E_LIBVIRT;
+    assert_int_equal(vm_agent_run(&a, "monitor"), OCF_ERR_GENERIC);
+    mock.info_rc = 0;
+    mock.info.state = DR_VM_STATE_PAUSED_MIGRATION_IN;
+    assert_int_equal(vm_agent_run(&a, "status"), OCF_ERR_GENERIC);
+    assert_balanced();
+}
+
+/* Shared storage not mounted: the identity recorded at start still finds the running domain. */
+static void
+probe_with_config_unreadable(void **state)
+{
+    (void)state;
+    PARSE(CONFIG);
+    mock.xml_identity_rc = 0;
+    assert_int_equal(vm_agent_run(&a, "start"), OCF_SUCCESS);
+    mock_reset();
+    PARSE(CONFIG);
+    mock.xml_identity_rc = -ENOENT;
+    assert_int_equal(vm_agent_run(&a, "monitor"), OCF_SUCCESS);
+    assert_string_equal(mock.lookup_names[0], UUID1);
+    assert_int_equal(mock_log_count(LOG_WARNING, "identity recorded at start"), 1);
+    /* With libvirtd down as well, its QEMU is found by name and UUID. */
+    mock.conn_open_rc = -DR_E_LIBVIRT;
+    mock_proc_entry(mock_proc, "4321", QEMU_VM1, sizeof(QEMU_VM1));
+    assert_int_equal(vm_agent_run(&a, "monitor"), OCF_SUCCESS);
+}
+
+static void
+monitor_without_identity(void **state)
+{
+    (void)state;
+    PARSE(CONFIG);
+    assert_int_equal(vm_agent_run(&a, "monitor"), OCF_ERR_GENERIC);
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_ERR_GENERIC);
+    assert_int_equal(mock.conn_open_calls, 0);
+}
+
+/* ---- migrate_to ---- */
+
+#define TARGET "OCF_RESKEY_CRM_meta_migrate_target", "n2"
+
+static void
+migrate_to_without_target(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN);
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_ERR_ARGS);
+    assert_int_equal(mock.conn_open_calls, 0);
+    assert_int_equal(mock.migrate_calls, 0);
+}
+
+static void
+migrate_to_params(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN, TARGET, "OCF_RESKEY_migration_network", "n1=198.18.2.11 n2=fd00::12",
+          "OCF_RESKEY_migration_bandwidth", "110", "OCF_RESKEY_migration_downtime", "100",
+          "OCF_RESKEY_migration_parallel", "4", "OCF_RESKEY_migration_policy", "autoconverge",
+          "OCF_RESKEY_CRM_meta_timeout", "120000");
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_SUCCESS);
+    assert_int_equal(mock.migrate_calls, 1);
+    assert_string_equal(mock.migrate_dest, "qemu+tcp://n2/system");
+    assert_string_equal(mock.migrate_muri, "tcp://[fd00::12]");
+    assert_int_equal(mock.migrate_params.policy, DR_VM_MIGRATION_AUTOCONVERGE);
+    assert_int_equal(mock.migrate_params.bandwidth_mib_s, 110);
+    assert_int_equal(mock.migrate_params.downtime_ms, 100);
+    assert_int_equal(mock.migrate_params.parallel, 4);
+    assert_int_equal(mock.migrate_params.timeout_ms, 115000);
+    assert_int_equal(mock.migrate_params.postcopy_after_ms, 57500);
+    assert_int_equal(mock.migrate_params.progress_interval_ms, 1000);
+    /* droverd: busy for longer than the migration may take, and not cleared after a success
+     * (the domain has left; the mark expires). */
+    assert_int_equal(mock.expect_calls, 1);
+    assert_true(mock.expect_busy[0] > 115000);
+    assert_balanced();
+}
+
+static void
+migrate_to_without_migration_network(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN, TARGET, "OCF_RESKEY_migration_timeout", "60", "OCF_RESKEY_postcopy_after", "10");
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_SUCCESS);
+    assert_string_equal(mock.migrate_muri, "(null)");
+    assert_int_equal(mock.migrate_params.timeout_ms, 60000);
+    assert_int_equal(mock.migrate_params.postcopy_after_ms, 10000);
+    assert_int_equal(mock.migrate_params.policy, DR_VM_MIGRATION_POSTCOPY);
+}
+
+static void
+migrate_to_aborted(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN, TARGET);
+    mock.migrate_rc = -ETIMEDOUT;
+    mock.migrate_aborted = true;
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_ERR_GENERIC);
+    assert_int_equal(mock_log_count(LOG_ERR, "aborted by policy"), 1);
+    /* Busy before, cleared after: the VM still runs here and droverd watches it again. */
+    assert_int_equal(mock.expect_calls, 2);
+    assert_true(mock.expect_busy[0] > 0);
+    assert_int_equal(mock.expect_busy[1], 0);
+    assert_balanced();
+}
+
+static void
+migrate_to_fails(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN, TARGET);
+    mock.migrate_rc = -DR_E_LIBVIRT;
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_ERR_GENERIC);
+    assert_int_equal(mock_log_count(LOG_ERR, "aborted by policy"), 0);
+    assert_int_equal(mock.expect_calls, 2);
+    assert_int_equal(mock.expect_busy[1], 0);
+}
+
+static void
+migrate_to_not_running(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN, TARGET);
+    mock.info.state = DR_VM_STATE_SHUTOFF;
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_ERR_GENERIC);
+    assert_int_equal(mock.migrate_calls, 0);
+    assert_int_equal(mock.expect_calls, 0);
+    mock_reset();
+    PARSE(DOMAIN, TARGET);
+    mock.lookup_rc[0] = -ENOENT;
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_ERR_GENERIC);
+    mock.conn_open_rc = -DR_E_LIBVIRT;
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_ERR_GENERIC);
+    assert_int_equal(mock.migrate_calls, 0);
+}
+
+/* An unreadable config is this node's storage trouble, not a configuration error. */
+static void
+migrate_to_config_unreadable(void **state)
+{
+    (void)state;
+    PARSE(CONFIG, TARGET);
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_ERR_GENERIC);
+    assert_int_equal(mock.conn_open_calls, 0);
+}
+
+/* ---- migrate_from ---- */
+
+static void
+migrate_from_runs_here(void **state)
+{
+    char st[512];
+
+    (void)state;
+    PARSE(DOMAIN, "OCF_RESKEY_CRM_meta_migrate_source", "n1");
+    assert_int_equal(vm_agent_run(&a, "migrate_from"), OCF_SUCCESS);
+    assert_int_equal(mock.expect_calls, 1);
+    assert_int_equal(mock.expect_busy[0], 0);
+    assert_int_equal(mock_log_count(LOG_NOTICE, "after migration from n1"), 1);
+    mock_read_state(mock_state_dir, "vm-vm1", st, sizeof(st));
+    assert_string_equal(st, "vm1 " UUID1 " 0 0\n");
+    assert_balanced();
+}
+
+static void
+migrate_from_not_here(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN, SHORT, "OCF_RESKEY_CRM_meta_migrate_source", "n1");
+    mock.info.state = DR_VM_STATE_PAUSED_MIGRATION_IN;
+    assert_int_equal(vm_agent_run(&a, "migrate_from"), OCF_ERR_GENERIC);
+    assert_int_equal(mock_log_count(LOG_ERR, "does not run here"), 1);
+    mock_reset();
+    PARSE(DOMAIN, SHORT, "OCF_RESKEY_CRM_meta_migrate_source", "n1");
+    mock.lookup_rc[0] = -ENOENT;
+    assert_int_equal(vm_agent_run(&a, "migrate_from"), OCF_ERR_GENERIC);
+    mock.conn_open_rc = -DR_E_LIBVIRT;
+    assert_int_equal(vm_agent_run(&a, "migrate_from"), OCF_ERR_GENERIC);
+    assert_int_equal(mock.expect_calls, 0);
+}
+
+/* ---- validate-all ---- */
+
+static void
+validate(void **state)
+{
+    (void)state;
+    PARSE(CONFIG, DOMAIN);
+    mock.xml_identity_rc = 0;
+    assert_int_equal(vm_agent_run(&a, "validate-all"), OCF_SUCCESS);
+    PARSE(CONFIG, "OCF_RESKEY_domain", UUID1);
+    assert_int_equal(vm_agent_run(&a, "validate-all"), OCF_SUCCESS);
+    PARSE(CONFIG, "OCF_RESKEY_domain", "vm2");
+    assert_int_equal(vm_agent_run(&a, "validate-all"), OCF_ERR_CONFIGURED);
+    mock.xml_identity_rc = -EACCES;
+    assert_int_equal(vm_agent_run(&a, "validate-all"), OCF_ERR_INSTALLED);
+    mock.xml_identity_rc = -EINVAL;
+    assert_int_equal(vm_agent_run(&a, "validate-all"), OCF_ERR_CONFIGURED);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, mock_setup, mock_teardown)
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(start_defines_and_starts),
+        T(start_already_running),
+        T(start_config_unreadable),
+        T(start_config_rejected),
+        T(start_domain_not_defined),
+        T(start_libvirt_down),
+        T(start_paused_for_incoming_migration),
+        T(start_never_runs),
+        T(stop_libvirt_down_no_qemu),
+        T(stop_libvirt_down_qemu_runs),
+        T(stop_libvirt_down_qemu_unkillable),
+        T(stop_libvirt_down_proc_unreadable),
+        T(stop_not_defined),
+        T(stop_not_defined_but_qemu_runs),
+        T(stop_tells_droverd_first),
+        T(stop_fails),
+        T(probe_never_uses_droverd),
+        T(recurring_takes_running_from_droverd),
+        T(recurring_asks_libvirt_otherwise),
+        T(monitor_libvirt_down),
+        T(monitor_states),
+        T(probe_with_config_unreadable),
+        T(monitor_without_identity),
+        T(migrate_to_without_target),
+        T(migrate_to_params),
+        T(migrate_to_without_migration_network),
+        T(migrate_to_aborted),
+        T(migrate_to_fails),
+        T(migrate_to_not_running),
+        T(migrate_to_config_unreadable),
+        T(migrate_from_runs_here),
+        T(migrate_from_not_here),
+        T(validate),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
