@@ -48,10 +48,12 @@ main(int argc, char **argv)
     }
     rc = vm_agent_parse(&a, from_env, NULL, err, sizeof(err));
     if (rc != OCF_SUCCESS) {
-        /* A stop or a probe with a broken configuration must not get the node fenced: the
-         * domain cannot have been started by us with it either. */
+        /*
+         * Even for stop: with parameters it cannot read, the agent cannot tell whether the VM
+         * still runs, and "stopped" could let Pacemaker start it a second time elsewhere.
+         * Failing the stop lets the cluster fence this node instead: the VM is then gone.
+         */
         dr_log_printf(LOG_ERR, "%s: %s", action, err);
-        rc = (strcmp(action, "stop") == 0) ? OCF_SUCCESS : rc;
         dr_log_fini();
         return rc;
     }
