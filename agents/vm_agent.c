@@ -828,6 +828,19 @@ vm_agent_monitor_state(const struct vm_agent *a, const struct dr_vm_info *info)
     return OCF_ERR_GENERIC;
 }
 
+/* By UUID when known (names can be reused), else by name; a UUID libvirt lacks falls back to
+ * the name. */
+static int
+lookup_identity(struct dr_vm_conn *conn, const struct identity *id, struct dr_vm **vm)
+{
+    int rc = dr_vm_lookup(conn, id->uuid[0] ? id->uuid : id->name, vm);
+
+    if (rc == -ENOENT && id->uuid[0] && id->name[0]) {
+        rc = dr_vm_lookup(conn, id->name, vm);
+    }
+    return rc;
+}
+
 static int
 action_monitor(struct vm_agent *a)
 {
@@ -866,10 +879,7 @@ action_monitor(struct vm_agent *a)
         }
         return pid == 0 ? OCF_NOT_RUNNING : OCF_ERR_GENERIC;
     }
-    rc = dr_vm_lookup(conn, id.uuid[0] ? id.uuid : id.name, &vm);
-    if (rc == -ENOENT && id.uuid[0]) {
-        rc = dr_vm_lookup(conn, id.name, &vm);
-    }
+    rc = lookup_identity(conn, &id, &vm);
     if (rc == -ENOENT) {
         ocf = OCF_NOT_RUNNING;
     } else if (rc < 0 || (rc = dr_vm_get_info(vm, &info)) < 0) {
@@ -987,10 +997,7 @@ action_stop(struct vm_agent *a)
         return pid > 0 && kill_qemu(pid, budget_ms(a, a->shutdown_timeout)) == 0 ? OCF_SUCCESS
                                                                                  : OCF_ERR_GENERIC;
     }
-    rc = dr_vm_lookup(conn, id.uuid[0] ? id.uuid : id.name, &vm);
-    if (rc == -ENOENT && id.uuid[0]) {
-        rc = dr_vm_lookup(conn, id.name, &vm);
-    }
+    rc = lookup_identity(conn, &id, &vm);
     if (rc == -ENOENT) {
         ocf = qemu_pid(&id) == 0 ? OCF_SUCCESS : OCF_ERR_GENERIC;
     } else if (rc == 0) {
@@ -1052,7 +1059,7 @@ action_migrate_to(struct vm_agent *a)
     if (dr_vm_conn_open(a->hypervisor, &conn) < 0) {
         return OCF_ERR_GENERIC;
     }
-    rc = dr_vm_lookup(conn, id.uuid[0] ? id.uuid : id.name, &vm);
+    rc = lookup_identity(conn, &id, &vm);
     if (rc == 0) {
         rc = dr_vm_get_info(vm, &info);
     }
@@ -1112,7 +1119,7 @@ action_migrate_from(struct vm_agent *a)
     if (dr_vm_conn_open(a->hypervisor, &conn) < 0) {
         return OCF_ERR_GENERIC;
     }
-    rc = dr_vm_lookup(conn, id.uuid[0] ? id.uuid : id.name, &vm);
+    rc = lookup_identity(conn, &id, &vm);
     if (rc == 0) {
         rc = wait_running(vm, budget_ms(a, 0), &info);
     }
