@@ -337,6 +337,33 @@ wait_job_over_reconnected(struct dr_vm *vm, const struct dr_vm_migrate_params *p
     return false;
 }
 
+/*
+ * A peer-to-peer migration of a persistent domain undefines it on the source, and its completed
+ * job statistics go with it: the destination keeps them (total time, downtime, bytes).
+ */
+static int
+read_dest_stats(const struct dr_vm *vm, const char *dest_uri, struct dr_vm_job_stats *out)
+{
+    virConnectPtr c = virConnectOpen(dest_uri);
+    virDomainPtr d;
+    int rc;
+
+    if (c == NULL) {
+        return dr__vm_error_quiet(dest_uri);
+    }
+    d = virDomainLookupByUUIDString(c, vm->uuid);
+    if (d == NULL) {
+        rc = dr__vm_error_quiet(vm->name);
+    } else {
+        rc = read_job_stats(d, vm->name,
+                            VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED,
+                            true, out);
+        virDomainFree(d);
+    }
+    virConnectClose(c);
+    return rc;
+}
+
 static void
 log_final(const struct dr_vm *vm, const struct dr_vm_migrate_params *p,
           const struct dr_vm_migrate_result *r)
@@ -473,9 +500,13 @@ dr_vm_migrate(struct dr_vm *vm, const struct dr_vm_migrate_params *params,
 
     if (w.ret == 0) {
         /* The source keeps the completed job's statistics unless the domain left with them. */
-        if (read_job_stats(vm->dom, vm->name,
-                           VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED,
-                           true, &res.stats) < 0) {
+        rc = read_job_stats(vm->dom, vm->name,
+                            VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED,
+                            true, &res.stats);
+        if (rc < 0 || res.stats.elapsed_ms == 0) {
+            rc = read_dest_stats(vm, params->dest_uri, &res.stats);
+        }
+        if (rc < 0 || res.stats.elapsed_ms == 0) {
             res.stats = last;
             res.stats.active = false;
         }
