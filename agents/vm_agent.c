@@ -407,15 +407,23 @@ read_state(const struct vm_agent *a, struct agent_state *st)
     if (f == NULL) {
         return -errno;
     }
-    n = fscanf(f, "%255s %63s %u %llu", st->id.name, st->id.uuid, &st->cpu, &st->hv_memory_mib);
-    fclose(f);
-    if (n < 1) {
-        memset(st, 0, sizeof(*st));
-        return -EINVAL;
-    }
-    if (n < 4) {
-        st->cpu = 0;
-        st->hv_memory_mib = 0;
+    {
+        char cpu[32] = "", mem[32] = "";
+        char *end1 = NULL, *end2 = NULL;
+
+        n = fscanf(f, "%255s %63s %31s %31s", st->id.name, st->id.uuid, cpu, mem);
+        fclose(f);
+        if (n < 1) {
+            memset(st, 0, sizeof(*st));
+            return -EINVAL;
+        }
+        /* Old two-field files, or figures that do not parse, mean "not known yet". */
+        st->cpu = n >= 4 ? (unsigned int)strtoul(cpu, &end1, 10) : 0;
+        st->hv_memory_mib = n >= 4 ? strtoull(mem, &end2, 10) : 0;
+        if (n < 4 || *end1 != '\0' || *end2 != '\0') {
+            st->cpu = 0;
+            st->hv_memory_mib = 0;
+        }
     }
     if (strcmp(st->id.uuid, "-") == 0) {
         st->id.uuid[0] = '\0';
@@ -540,7 +548,7 @@ vm_agent_qemu_pid(const char *name, const char *uuid)
             }
         }
         if (name_ok && uuid_ok) {
-            found = (pid_t)atoi(de->d_name);
+            found = (pid_t)strtol(de->d_name, NULL, 10);
         }
     }
     closedir(d);

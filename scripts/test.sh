@@ -34,7 +34,7 @@ else
 fi
 if cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
     --suppress=missingIncludeSystem -D__GNUC__ -I cluster-lib/include -I cluster-lib/src \
-    cluster-lib/src droverd stonith tools; then
+    cluster-lib/src droverd stonith tools agents; then
     echo "cppcheck: clean"
 else
     failed+=(cppcheck)
@@ -54,7 +54,7 @@ build() # NAME CMAKE-ARGS...
 mkdir -p "$OUT"
 stage "release build (-Werror): unit, integration, lab tests"
 if build release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDR_WERROR=ON; then
-    if clang-tidy -p "$OUT/release" --quiet cluster-lib/src/*.c droverd/*.c stonith/*.c tools/*.c \
+    if clang-tidy -p "$OUT/release" --quiet cluster-lib/src/*.c droverd/*.c stonith/*.c tools/*.c agents/*.c \
         >"$OUT/clang-tidy.log" 2>&1; then
         echo "clang-tidy: clean"
     else
