@@ -306,6 +306,10 @@ watch_tick(void *data)
         watch_device(&d.devs[i]);
     }
     d.node_state = worst_state();
+    if (!d.cfg.no_libvirt) {
+        vmwatch_set_quiet(d.node_state == DR_DAEMON_STATE_FENCED ||
+                          d.node_state == DR_DAEMON_STATE_UNFENCE_PENDING);
+    }
     if (d.node_state == DR_DAEMON_STATE_FENCED || d.node_state == DR_DAEMON_STATE_UNFENCE_PENDING) {
         if (before != d.node_state) {
             d.fenced_at_ms = dr__now_ms();

@@ -47,6 +47,7 @@ static struct {
     volatile bool stop;
     bool connected;
     bool closed; /* set by libvirt's close callback */
+    bool quiet;  /* droverd is stopping the node's VMs itself */
     virConnectPtr conn;
     int cb_id;
     char uri[512];
@@ -152,7 +153,8 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *
     }
     pthread_mutex_lock(&w.lock);
     e = update(dom);
-    if (e != NULL && why != NULL && e->resource[0] != '\0' && dr__now_ms() >= e->busy_until_ms) {
+    if (e != NULL && why != NULL && e->resource[0] != '\0' && dr__now_ms() >= e->busy_until_ms &&
+        !w.quiet) {
         snprintf(resource, sizeof(resource), "%s", e->resource);
         snprintf(name, sizeof(name), "%s", e->name);
     }
@@ -371,4 +373,12 @@ vmwatch_expect(const char *name_or_uuid, const char *resource, uint32_t busy_ms)
     }
     pthread_mutex_unlock(&w.lock);
     return rc;
+}
+
+void
+vmwatch_set_quiet(bool quiet)
+{
+    pthread_mutex_lock(&w.lock);
+    w.quiet = quiet;
+    pthread_mutex_unlock(&w.lock);
 }

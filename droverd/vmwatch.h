@@ -36,4 +36,10 @@ int vmwatch_state(const char *name_or_uuid, enum dr_vm_state *state, int *virt_s
  */
 int vmwatch_expect(const char *name_or_uuid, const char *resource, uint32_t busy_ms);
 
+/*
+ * While droverd itself keeps the node free of VMs (fenced, or never unfenced), the stops it
+ * causes are its own: no failure reports.
+ */
+void vmwatch_set_quiet(bool quiet);
+
 #endif
