@@ -55,7 +55,7 @@ T0=$(t_ms)
 
 cleanup()
 {
-    [[ -z $SAMPLER_PID ]] || t_stop_pid "$SAMPLER_PID" KILL
+    sampler_stop
     t_droverd_stop_all
     lab_down >/dev/null 2>&1
 }
@@ -179,6 +179,11 @@ qemus_on() # NODE
     return 0
 }
 
+has_qemu_on() # NODE
+{
+    [[ -n $(qemus_on "$1") ]]
+}
+
 # Whether a QEMU's vCPU thread (QEMU names it "CPU 0/TCG") is running or runnable right now.
 # A paused VM's vCPU thread sleeps; the guests here keep their vCPU busy.
 vcpu_busy() # PID
@@ -226,7 +231,7 @@ sampler_loop() # OUT_FILE
             fi
         done
         echo "$(t_ms) $n1 $r1 $n2 $r2"
-        read -r -t 0.07 -u "$fd" || true
+        read -r -t 0.05 -u "$fd" || true
     done >>"$1"
 }
 
@@ -239,7 +244,10 @@ sampler_start() # FILE
 
 sampler_stop()
 {
-    [[ -z $SAMPLER_PID ]] || t_stop_pid "$SAMPLER_PID" KILL
+    if [[ -n $SAMPLER_PID ]]; then
+        kill -KILL "$SAMPLER_PID" 2>/dev/null
+        wait "$SAMPLER_PID" 2>/dev/null
+    fi
     SAMPLER_PID=
 }
 
@@ -565,7 +573,7 @@ kill_case()
         OCF_RESKEY_migration_timeout=50 >"$out" 2>&1 &
     pid=$!
     # Mid-migration: the target's incoming QEMU exists and the stream has run for a second.
-    if ! t_wait_for 30 test -n "$(qemus_on "$to")"; then
+    if ! t_wait_for 30 has_qemu_on "$to"; then
         t_fail "$what: no incoming QEMU on $to: $(cat "$out")"
     fi
     sleep 1
@@ -585,8 +593,11 @@ kill_case()
     sleep 3
     check_reality "$what, libvirtd still down"
     local where_down=$WHERE
-    lab_libvirt_up "$victim" >/dev/null 2>&1 && t_pass "$what: libvirtd on $victim restarted" ||
-        t_fail "$what: libvirtd on $victim does not restart"
+    if out=$(lab_libvirt_up "$victim" 2>&1); then
+        t_pass "$what: libvirtd on $victim restarted"
+    else
+        t_fail "$what: libvirtd on $victim does not restart: $out"
+    fi
     t_wait_for 30 lab_virsh "$victim" list >/dev/null
     sleep 3 # libvirtd reconnects to its QEMUs and recovers interrupted jobs
     check_reality "$what, libvirtd back"
