@@ -17,7 +17,7 @@ ML=$(cc -print-multiarch)
 for f in usr/sbin/fence_drover usr/sbin/droverd usr/bin/drover usr/include/drover/pr.h \
     usr/include/drover/fence.h "usr/lib/$ML/libdrover.so.0" "usr/lib/$ML/pkgconfig/drover.pc" \
     usr/lib/systemd/system/droverd.service etc/default/droverd usr/share/man/man8/fence_drover.8 \
-    usr/lib/ocf/resource.d/drover/vm; do
+    usr/lib/ocf/resource.d/drover/vm usr/libexec/drover/vm-libvirt; do
     [[ -e $D/$f ]] && t_pass "installed /$f" || t_fail "missing /$f"
 done
 t_expect_out 0 '^DROVER_0.1' "libdrover exports a versioned ABI" sh -c \
