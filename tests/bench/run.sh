@@ -1,9 +1,10 @@
 #!/bin/bash
-# tests/bench/run.sh - every storage-fencing benchmark, one after the other (the machine has two
-# shared cores: never two guests at once), then the tables. Not part of the CI test suite.
+# tests/bench/run.sh - every benchmark (storage fencing, VM agent), one after the other (the
+# machine has two shared cores: never two guests at once), then the tables. Not part of the CI
+# test suite.
 #
-#   tests/bench/run.sh                      # both benchmarks
-#   tests/bench/run.sh iscsi | sgio         # one of them
+#   tests/bench/run.sh                      # all benchmarks
+#   tests/bench/run.sh iscsi | sgio | vm    # one of them (vm: knobs in vm_bench.sh)
 # Environment: DR_BUILD_DIR (default build-bench; built here with -DDR_TESTS=OFF if missing),
 # DR_BENCH_N (host runs per series, default 21), DR_BENCH_WATCH_MS (default "100 200"),
 # DR_BENCH_GUEST_N (guest cycles per tool, default 15), DR_BENCH_RESULTS (raw samples and
@@ -14,9 +15,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 export DR_BUILD_DIR DR_BENCH_RESULTS
 which=${1:-all}
-case $which in all | iscsi | sgio) ;; *) echo "usage: $0 [all|iscsi|sgio]"; exit 2 ;; esac
+case $which in all | iscsi | sgio | vm) ;; *) echo "usage: $0 [all|iscsi|sgio|vm]"; exit 2 ;; esac
 
-if [[ ! -x $DR_BUILD_DIR/stonith/fence_drover || ! -x $DR_BUILD_DIR/droverd/droverd ]]; then
+if [[ ! -x $DR_BUILD_DIR/stonith/fence_drover || ! -x $DR_BUILD_DIR/droverd/droverd ||
+    ! -x $DR_BUILD_DIR/agents/vm ]]; then
     b_log "building $DR_BUILD_DIR"
     cmake -S "$DR_SOURCE_DIR" -B "$DR_BUILD_DIR" -DDR_TESTS=OFF >/dev/null &&
         cmake --build "$DR_BUILD_DIR" -j2 >/dev/null || { echo "FATAL: build failed"; exit 1; }
@@ -24,7 +26,7 @@ fi
 mkdir -p "$DR_BENCH_RESULTS" || exit 1
 TABLES=$DR_BENCH_RESULTS/tables.md
 {
-    echo "## drover storage-fencing benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "## drover benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "host: $(nproc) cores, $(uname -r); drover $(git -C "$DR_SOURCE_DIR" describe --always --dirty 2>/dev/null)"
 } >"$TABLES"
 rc=0
@@ -38,7 +40,8 @@ bench()
     { echo; sed -n '/^### /,$p' "$out"; } >>"$TABLES"
     ((r == 0)) || rc=1
 }
-[[ $which == sgio ]] || bench iscsi fence_bench.sh
-[[ $which == iscsi ]] || bench sgio sgio_bench.sh
+[[ $which == sgio || $which == vm ]] || bench iscsi fence_bench.sh
+[[ $which == iscsi || $which == vm ]] || bench sgio sgio_bench.sh
+[[ $which == iscsi || $which == sgio ]] || bench vm vm_bench.sh
 cat "$TABLES"
 exit "$rc"
