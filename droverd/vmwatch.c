@@ -153,6 +153,9 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *
     }
     pthread_mutex_lock(&w.lock);
     e = update(dom);
+    if (e != NULL && event == VIR_DOMAIN_EVENT_UNDEFINED && e->state == DR_VM_STATE_SHUTOFF) {
+        e->present = false; /* migrated away and undefined, or removed: not on this node */
+    }
     if (e != NULL && why != NULL && e->resource[0] != '\0' && dr__now_ms() >= e->busy_until_ms &&
         !w.quiet) {
         snprintf(resource, sizeof(resource), "%s", e->resource);
