@@ -45,6 +45,30 @@
 #                                 prints wall_ms= total_ms= downtime_ms= data_mib=
 #   lab_node_addr NODE NET        the node's address on NET (hb, cli, st)
 #   lab_libvirt_tcp_uri NODE      qemu+tcp URI of NODE's libvirtd on its management address
+# The cluster (LAB_CLUSTER=1 lab_up; lab-cluster-selftest.sh shows it at work): every node runs
+# droverd (devices: the LUN "fence"; libvirt: the node's libvirtd when there is one), corosync
+# (configs/corosync/corosync.conf.in: knet link 0 on hb, link 1 on cli, aes256/sha256, a per-lab
+# authkey) and Pacemaker, in that order, each recorded by PID (nodeK-droverd, -corosync,
+# -pacemakerd). Logs: $LAB_DIR/nodeK/log/{corosync,pacemaker,droverd.log}.
+#   lab_cluster_up                the stacks on every running node; waits for all online + quorum
+#   lab_cluster_down              stops the stacks cleanly (nodes stay up)
+#   lab_cluster_status            crm_mon -1 -r -f from a node that runs Pacemaker
+#   lab_cluster_state [NODE]      "ONLINE_COUNT QUORATE(0|1) DC" as NODE sees the cluster
+#   lab_cluster_wait [N [TIMEOUT_S]]  until every running node sees N nodes online with quorum
+#   lab_cluster_node_up NODE      one node's stack (after lab_node_start: done already)
+#   lab_node_kill NODE            power cut: SIGKILL of the node's init (its whole PID namespace)
+#   lab_node_stop NODE            clean shutdown: Pacemaker (moves resources away), corosync,
+#                                 droverd, libvirtd, then the node's init
+#   lab_node_start NODE           boots a killed/stopped node: namespaces, libvirtd, the stack
+#   lab_link_cut NODE [NET...]    takes the node's port on NET down: hb, cli, st, or heartbeat
+#                                 (hb + cli: both knet links; the default)
+#   lab_link_heal NODE [NET...]   brings them up again
+#   lab_partition NODE...         splits hb and cli: NODEs on one side, the others on the other
+#   lab_partition_heal            one side again
+#   lab_cib_pcs [VAR=VALUE...]    applies configs/cib/drover.pcs.sh on a node with the lab's
+#                                 values (fence LUN, cluster name, nodes, migration addresses);
+#                                 DROVER_VM_NAME=.. DROVER_VM_CONFIG=.. adds a VM resource
+#   lab_cib_crm [VAR=VALUE...]    the same CIB from configs/cib/drover.crm (crm configure load)
 #
 # Environment:
 #   LAB_PREFIX    names every namespace, bridge and the state dir; default dr<4 random hex>;
@@ -65,6 +89,13 @@
 #   LAB_GUEST_BOOT_TIMEOUT  seconds lab_vm_start_guest waits for the first heartbeat (120)
 #   LAB_CACHE_DIR warm libvirt QEMU-capabilities cache shared by labs (default /var/tmp/drover-lab);
 #                 libvirt revalidates it, so it only saves the ~10 s probe per libvirtd
+#   LAB_CLUSTER   1: lab_up runs the cluster (LAB_NETS defaults to "hb cli st"); lab_deps adds
+#                 corosync, Pacemaker, pcs and crmsh
+#   LAB_TOKEN_MS  corosync's token timeout (default 3000: holds under QEMU load on 2 cores)
+#   LAB_CLUSTER_NAME  corosync cluster_name, droverd --cluster (default lab-$LAB_PREFIX)
+#   LAB_DC_DEADTIME   seeded into each node's first CIB (default 2s; Pacemaker's 20 s delays up)
+#   LAB_STOP_TIMEOUT  seconds a clean stop of Pacemaker may take (120)
+#   DR_BUILD_DIR  drover's build tree: droverd, drover, fence_drover, agents/vm (<source>/build)
 #   KEEP=1        lab_down keeps $LAB_DIR (logs, pid records)
 #
 # Addressing plan: 198.18.0.0/15 only, only inside the lab's namespaces, no routes:
@@ -1203,6 +1234,496 @@ lab_vm_migrate() # FROM TO NAME [VIRSH_MIGRATE_FLAG...]
     lab__log "migrated $name node$from -> node$to in $wall ms"
 }
 
+# --------------------------------------------------------------------------------- cluster
+# corosync + Pacemaker + droverd in every node (LAB_CLUSTER=1 lab_up, or lab_cluster_up on a lab
+# whose nodes join hb and cli). The recipe is ../shared/lab-notes/cluster-netns: private
+# /var/lib/pacemaker, /var/lib/corosync, /etc/corosync, logs, HOME (/root) and /tmp per node; a
+# seeded CIB with dc-deadtime=2s (else the first election waits 20 s); hacluster owns the
+# Pacemaker dirs. The nodes see the build's fence_drover and ocf:drover:vm through read-only
+# overlays on /usr/sbin and /usr/lib/ocf/resource.d; nothing is installed on the host.
+
+lab__src_dir() # the source tree this lab.sh belongs to
+{
+    echo "${LAB_SELF%/tests/lab/lab.sh}"
+}
+
+lab__build_dir() # the build tree: DR_BUILD_DIR as lab_up recorded it, else <source>/build
+{
+    echo "${DR_BUILD_DIR:-$(lab__src_dir)/build}"
+}
+
+lab__cluster_name()
+{
+    echo "${LAB_CLUSTER_NAME:-lab-$LAB_PREFIX}"
+}
+
+lab__is_cluster()
+{
+    [[ -e $LAB_DIR/cluster/corosync.conf ]]
+}
+
+lab__daemon_env() # the environment cluster daemons start with (not the caller's)
+{
+    echo env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
+}
+
+lab__nodelist()
+{
+    local k
+    for ((k = 1; k <= LAB_NODES; k++)); do
+        printf '    node {\n        name: node%d\n        nodeid: %d\n' "$k" "$k"
+        printf '        ring0_addr: %s\n' "$(lab_node_addr "$k" hb)"
+        printf '        ring1_addr: %s\n    }\n' "$(lab_node_addr "$k" cli)"
+    done
+}
+
+# Host side, once per lab: corosync.conf from configs/corosync/corosync.conf.in, an authkey, the
+# seed CIB, the overlay dirs, and every node's private dirs.
+lab__cluster_prepare()
+{
+    local c=$LAB_DIR/cluster b k d net nodes
+    lab__cluster_is_ready_to_prepare || return 1
+    lab__is_cluster && return 0
+    b=$(lab__build_dir)
+    mkdir -p "$c/sbin" "$c/ocf/drover" || return 1
+    ln -sfn "$b/stonith/fence_drover" "$c/sbin/fence_drover" &&
+        ln -sfn "$b/agents/vm" "$c/ocf/drover/vm" || return 1
+    nodes=$(lab__nodelist) || return 1
+    awk -v name="$(lab__cluster_name)" -v token="${LAB_TOKEN_MS:-3000}" -v nodes="$nodes" '
+        { gsub(/@CLUSTER_NAME@/, name); gsub(/@TOKEN_MS@/, token); gsub(/@TO_SYSLOG@/, "no") }
+        /^@NODELIST@$/ { print nodes; next }
+        { print }' "$(lab__src_dir)/configs/corosync/corosync.conf.in" >"$c/corosync.conf.tmp" ||
+        return 1
+    corosync-keygen -k "$c/authkey" >"$c/keygen.log" 2>&1 ||
+        dd if=/dev/urandom of="$c/authkey" bs=256 count=1 status=none || return 1
+    cibadmin --empty >"$c/cib-seed.xml" &&
+        CIB_file=$c/cib-seed.xml crm_attribute -t crm_config -n dc-deadtime \
+            -v "${LAB_DC_DEADTIME:-2s}" || return 1
+    for ((k = 1; k <= LAB_NODES; k++)); do
+        d=$LAB_DIR/node$k
+        mkdir -p "$d"/{etc-corosync,lib-corosync,home,lib-pcsd} \
+            "$d"/lib-pacemaker/{cib,pengine,blackbox,cores} \
+            "$d"/log/{corosync,pacemaker,crmsh,pcsd} || return 1
+        cp "$c/corosync.conf.tmp" "$d/etc-corosync/corosync.conf" &&
+            install -m 400 "$c/authkey" "$d/etc-corosync/authkey" &&
+            install -o hacluster -g haclient -m 600 "$c/cib-seed.xml" \
+                "$d/lib-pacemaker/cib/cib.xml" &&
+            chown -R hacluster:haclient "$d/lib-pacemaker" "$d/log/pacemaker" &&
+            chmod 750 "$d"/lib-pacemaker/* && chmod 770 "$d/log/pacemaker" &&
+            chown hacluster:haclient "$d/log/crmsh" && chmod 775 "$d/log/crmsh" || return 1
+    done
+    mv "$c/corosync.conf.tmp" "$c/corosync.conf"
+}
+
+lab__cluster_is_ready_to_prepare()
+{
+    local b f
+    [[ " $(lab__node_nets) " == *" hb "* && " $(lab__node_nets) " == *" cli "* ]] || {
+        lab__err "a cluster needs the hb and cli networks (LAB_NETS=\"hb cli st\")"
+        return 1
+    }
+    lab__require corosync corosync-keygen corosync-cfgtool pacemakerd crm_mon cibadmin \
+        crm_attribute awk envsubst || return 1
+    b=$(lab__build_dir)
+    for f in stonith/fence_drover agents/vm droverd/droverd tools/drover; do
+        [[ -x $b/$f ]] || {
+            lab__err "$b/$f is missing: build drover first (or set DR_BUILD_DIR)"
+            return 1
+        }
+    done
+}
+
+# Inside node K's namespaces (run as "lab.sh __cluster_mounts K" after each node start).
+lab__cluster_mounts() # K
+{
+    local k=$1 d=$LAB_DIR/node$1 c=$LAB_DIR/cluster p i
+    local -a keep=()
+    lab__env
+    mount --bind "$d/etc-corosync" /etc/corosync &&
+        mount --bind "$d/lib-corosync" /var/lib/corosync &&
+        mount --bind "$d/lib-pacemaker" /var/lib/pacemaker &&
+        mount --bind "$d/log/corosync" /var/log/corosync &&
+        mount --bind "$d/log/pacemaker" /var/log/pacemaker &&
+        mount --bind "$d/home" /root || return 1
+    # crmsh and pcs write logs and state of their own, when installed.
+    [[ ! -d /var/log/crmsh ]] || mount --bind "$d/log/crmsh" /var/log/crmsh || return 1
+    [[ ! -d /var/log/pcsd ]] || mount --bind "$d/log/pcsd" /var/log/pcsd || return 1
+    [[ ! -d /var/lib/pcsd ]] || mount --bind "$d/lib-pcsd" /var/lib/pcsd || return 1
+    mount -t overlay "$LAB_PREFIX-sbin" -o "lowerdir=$c/sbin:/usr/sbin" /usr/sbin &&
+        mount -t overlay "$LAB_PREFIX-ocf" -o "lowerdir=$c/ocf:/usr/lib/ocf/resource.d" \
+            /usr/lib/ocf/resource.d || return 1
+    mkdir -p /run/crm /run/resource-agents && chown hacluster:haclient /run/crm || return 1
+    # /tmp last: the lab's own paths below /tmp (its state, the source and build trees) are
+    # carried over onto the private /tmp.
+    i=0
+    for p in $(printf '%s\n' "$LAB_DIR" "$(lab__build_dir)" "$(lab__src_dir)" | sort -u); do
+        [[ $p == /tmp/* && -d $p ]] || continue
+        mkdir -p "/run/lab-keep/$i" && mount --bind "$p" "/run/lab-keep/$i" || return 1
+        keep+=("$p")
+        i=$((i + 1))
+    done
+    mount -t tmpfs -o mode=1777,size=256m "$LAB_PREFIX-tmp" /tmp || return 1
+    for ((i = 0; i < ${#keep[@]}; i++)); do
+        mkdir -p "${keep[i]}" && mount --move "/run/lab-keep/$i" "${keep[i]}" || return 1
+    done
+    : >/run/lab-cluster-mounts
+}
+
+lab__cluster_node_mounts() # K: once per boot of the node
+{
+    lab_exec "$1" test -e /run/lab-cluster-mounts 2>/dev/null ||
+        lab_exec "$1" bash "$LAB_SELF" __cluster_mounts "$1" || {
+        lab__err "node$1: cluster mounts failed"
+        return 1
+    }
+}
+
+# Starts CMD in node K (all its namespaces) in the background and records it as NAME. nsenter
+# forks into the node's PID namespace: CMD is its only child.
+lab__node_spawn() # K NAME LOG CMD...
+{
+    local k=$1 name=$2 log=$3 init nse c
+    shift 3
+    init=$(lab__pid_get "node$k") || {
+        lab__err "node$k is not running"
+        return 1
+    }
+    nsenter -t "$init" -n -m -u -i -p --wd=/ -- "$@" </dev/null >>"$log" 2>&1 &
+    nse=$!
+    lab__wait_for 5 lab__first_child "$nse" >/dev/null && c=$(lab__first_child "$nse") &&
+        lab__pid_record "$name" "$c" || {
+        lab__err "node$k: $name did not start (see $log)"
+        return 1
+    }
+}
+
+lab__droverd_start() # K: as the systemd unit runs it, before Pacemaker
+{
+    local k=$1 d=$LAB_DIR/node$1 b url
+    local -a args
+    b=$(lab__build_dir)
+    url=$(lab_lun_url fence) || return 1
+    args=(--node "node$k" --cluster "$(lab__cluster_name)" --devices "$url"
+        --log-file "$d/log/droverd.log")
+    if lab__pid_get "libvirtd-node$k" >/dev/null; then
+        args+=(--libvirt-uri "$(lab_libvirt_uri "$k")")
+    else
+        args+=(--no-libvirt)
+    fi
+    # shellcheck disable=SC2046 # lab__daemon_env is words
+    lab__node_spawn "$k" "node$k-droverd" "$d/log/droverd.out" $(lab__daemon_env) \
+        "$b/droverd/droverd" "${args[@]}" || return 1
+    lab__wait_for 10 lab_exec "$k" "$b/tools/drover" status >/dev/null 2>&1 || {
+        lab__err "node$k: droverd does not answer (see $d/log/droverd.log)"
+        return 1
+    }
+}
+
+# The cluster stack of node K: droverd, corosync, pacemakerd (the order of the systemd units).
+lab_cluster_node_up() # NODE
+{
+    local k d
+    k=$(lab__node_num "${1:-}") || return 1
+    d=$LAB_DIR/node$k
+    lab__is_cluster || {
+        lab__err "no cluster in this lab (LAB_CLUSTER=1 lab_up, or lab_cluster_up)"
+        return 1
+    }
+    lab__cluster_node_mounts "$k" || return 1
+    lab__pid_get "node$k-droverd" >/dev/null || lab__droverd_start "$k" || return 1
+    if ! lab__pid_get "node$k-corosync" >/dev/null; then
+        # shellcheck disable=SC2046
+        lab__node_spawn "$k" "node$k-corosync" "$d/log/corosync/stdio.log" \
+            $(lab__daemon_env) corosync -f || return 1
+        lab__wait_for 10 lab_exec "$k" corosync-cfgtool -s >/dev/null 2>&1 || {
+            lab__err "node$k: corosync does not answer (see $d/log/corosync/corosync.log)"
+            return 1
+        }
+    fi
+    if ! lab__pid_get "node$k-pacemakerd" >/dev/null; then
+        # shellcheck disable=SC2046
+        lab__node_spawn "$k" "node$k-pacemakerd" "$d/log/pacemaker/stdio.log" \
+            $(lab__daemon_env) PCMK_logfile=/var/log/pacemaker/pacemaker.log \
+            PCMK_logfacility=none PCMK_debug="${LAB_PCMK_DEBUG:-no}" pacemakerd || return 1
+    fi
+}
+
+# Sets LAB_CLUSTER_UP_MS: from the first daemon started to all nodes online with quorum.
+lab_cluster_up() # all nodes' stacks; waits until all are online with quorum
+{
+    local k t0
+    t0=$(lab__ms)
+    lab__env
+    lab__cluster_prepare || return 1
+    for ((k = 1; k <= LAB_NODES; k++)); do
+        lab__pid_get "node$k" >/dev/null || continue
+        lab_cluster_node_up "$k" || return 1
+    done
+    lab_cluster_wait "$LAB_NODES" "${LAB_CLUSTER_UP_TIMEOUT:-120}" || return 1
+    LAB_CLUSTER_UP_MS=$(($(lab__ms) - t0)) # for tests that report it
+    lab__log "cluster $(lab__cluster_name) up in $LAB_CLUSTER_UP_MS ms"
+}
+
+# Stops the stacks cleanly (Pacemaker stops or moves its resources first); nodes stay up.
+lab_cluster_down()
+{
+    local k n rc=0
+    lab__env
+    for n in pacemakerd corosync droverd; do
+        for ((k = 1; k <= LAB_NODES; k++)); do
+            lab__pid_get "node$k-$n" >/dev/null && kill -TERM "$(lab__pid_get "node$k-$n")"
+        done
+        for ((k = 1; k <= LAB_NODES; k++)); do
+            lab__pid_stop "node$k-$n" "${LAB_STOP_TIMEOUT:-120}" 0 || rc=1
+        done
+    done
+    return $rc
+}
+
+lab__cluster_node() # the first node whose pacemakerd runs
+{
+    local k
+    lab__env
+    for ((k = 1; k <= LAB_NODES; k++)); do
+        if lab__pid_get "node$k-pacemakerd" >/dev/null; then
+            echo "$k"
+            return 0
+        fi
+    done
+    lab__err "no node runs Pacemaker"
+    return 1
+}
+
+# "ONLINE QUORATE DC" as NODE's Pacemaker sees it: online node count, 1/0, the DC's name or -.
+lab_cluster_state() # [NODE]
+{
+    local k x on q dc
+    k=${1:-$(lab__cluster_node)} || return 1
+    k=$(lab__node_num "$k") || return 1
+    x=$(lab_exec "$k" crm_mon -1 --output-as=xml 2>/dev/null) || {
+        echo "0 0 -"
+        return 0
+    }
+    on=$(grep -c '<node name="[^"]*" id="[^"]*" online="true"' <<<"$x")
+    q=0
+    ! grep -q 'with_quorum="true"' <<<"$x" || q=1
+    dc=$(sed -n 's/.*<current_dc present="true".* name="\([^"]*\)".*/\1/p' <<<"$x")
+    echo "$on $q ${dc:--}"
+}
+
+lab__cluster_has() # WANT NODE: NODE sees >= WANT online nodes, quorum and a DC
+{
+    local on q dc
+    read -r on q dc <<<"$(lab_cluster_state "$2")"
+    ((on >= $1)) && [[ $q == 1 && $dc != - ]]
+}
+
+lab_cluster_wait() # [COUNT [TIMEOUT_S]]: COUNT nodes online with quorum, as every running node sees
+{
+    local want=${1:-} timeout_s=${2:-120} t0 k
+    lab__env
+    want=${want:-$LAB_NODES}
+    t0=$(lab__ms)
+    for ((k = 1; k <= LAB_NODES; k++)); do
+        lab__pid_get "node$k-pacemakerd" >/dev/null || continue
+        lab__wait_for "$timeout_s" lab__cluster_has "$want" "$k" || {
+            lab__err "node$k: not $want nodes online with quorum after ${timeout_s}s" \
+                "($(lab_cluster_state "$k"))"
+            return 1
+        }
+    done
+    lab__log "$want nodes online with quorum, DC $(lab_cluster_state | cut -d' ' -f3)," \
+        "after $(($(lab__ms) - t0)) ms"
+}
+
+lab_cluster_status()
+{
+    local k
+    k=$(lab__cluster_node) || return 1
+    lab_exec "$k" crm_mon -1 -r -f
+}
+
+# Power cut: SIGKILL of the node's init takes everything in its PID namespace at once
+# (Pacemaker, corosync, droverd, libvirtd, QEMU). The node's network namespace stays.
+lab_node_kill() # NODE
+{
+    local k pid
+    k=$(lab__node_num "${1:-}") || return 1
+    pid=$(lab__pid_get "node$k") || {
+        lab__err "node$k is not running"
+        return 1
+    }
+    kill -KILL "$pid"
+    lab__pid_stop "node$k" 5 0 && lab__pid_stop "node$k-unshare" 5 0 || return 1
+    lab__log "node$k killed"
+}
+
+# Clean shutdown: Pacemaker stops (moving its resources away), then corosync, droverd,
+# libvirtd, and the node's init.
+lab_node_stop() # NODE
+{
+    local k n
+    k=$(lab__node_num "${1:-}") || return 1
+    for n in pacemakerd corosync droverd; do
+        lab__pid_stop "node$k-$n" "${LAB_STOP_TIMEOUT:-120}" || return 1
+    done
+    lab__libvirt_down "$k"
+    lab__pid_stop "node$k" 5 && lab__pid_stop "node$k-unshare" 5 0 || return 1
+    lab__log "node$k stopped"
+}
+
+# Boots a stopped or killed node again: new namespaces (the network one stays), libvirtd when
+# the lab has it (LAB_LIBVIRT=1), the cluster stack when the lab has one. Its disk state
+# (CIB, corosync ring id) is kept; /run, /dev/shm and /tmp start empty.
+lab_node_start() # NODE
+{
+    local k t0
+    k=$(lab__node_num "${1:-}") || return 1
+    t0=$(lab__ms)
+    ! lab__pid_get "node$k" >/dev/null || {
+        lab__err "node$k is running"
+        return 1
+    }
+    lab__node_start "$k" && lab__wait_for 10 test -e "$LAB_DIR/node$k/ready" || {
+        lab__err "node$k did not start (see $LAB_DIR/node$k/init.log)"
+        return 1
+    }
+    if lab__is_cluster; then
+        lab__cluster_node_mounts "$k" || return 1
+    fi
+    if [[ ${LAB_LIBVIRT:-0} == 1 ]]; then
+        lab_libvirt_up "$k" || return 1
+    fi
+    if lab__is_cluster; then
+        lab_cluster_node_up "$k" || return 1
+    fi
+    lab__log "node$k started in $(($(lab__ms) - t0)) ms"
+}
+
+lab__link_ports() # K NET... -> the bridge ports of node K on NET (hb, cli, st, heartbeat = hb cli)
+{
+    local k=$1 net
+    shift
+    for net in "$@"; do
+        case $net in
+        heartbeat) echo "${LAB_PREFIX}n${k}hb ${LAB_PREFIX}n${k}cli" ;;
+        hb | cli | st) echo "${LAB_PREFIX}n$k$net" ;;
+        *)
+            lab__err "unknown network '$net' (hb, cli, st, heartbeat)"
+            return 1
+            ;;
+        esac
+    done
+}
+
+lab__link_set() # up|down NODE NET...
+{
+    local state=$1 k p ports
+    k=$(lab__node_num "${2:-}") || return 1
+    shift 2
+    [[ $# -gt 0 ]] || set -- heartbeat
+    ports=$(lab__link_ports "$k" "$@") || return 1
+    for p in $ports; do
+        ip -n "$LAB_PREFIX-sw" link set "$p" "$state" || return 1
+    done
+    lab__log "node$k links $state: $*"
+}
+
+lab_link_cut() # NODE [NET...]: hb, cli, st or heartbeat (both knet links, the default)
+{
+    lab__link_set down "$@"
+}
+
+lab_link_heal() # NODE [NET...]
+{
+    lab__link_set up "$@"
+}
+
+# Splits the heartbeat networks (hb and cli) in two: the NODEs on one side, the others on the
+# other. Storage stays reachable from both sides.
+lab_partition() # NODE...
+{
+    local sw=$LAB_PREFIX-sw net k node
+    [[ $# -gt 0 ]] || {
+        lab__err "usage: lab_partition NODE..."
+        return 1
+    }
+    for net in hb cli; do
+        ip -n "$sw" link show "${LAB_PREFIX}pt$net" >/dev/null 2>&1 ||
+            { ip -n "$sw" link add "${LAB_PREFIX}pt$net" type bridge &&
+                ip -n "$sw" link set "${LAB_PREFIX}pt$net" up; } || return 1
+    done
+    for node in "$@"; do
+        k=$(lab__node_num "$node") || return 1
+        for net in hb cli; do
+            ip -n "$sw" link set "${LAB_PREFIX}n$k$net" master "${LAB_PREFIX}pt$net" || return 1
+        done
+    done
+    lab__log "partition: {$*} | the others"
+}
+
+lab_partition_heal()
+{
+    local sw=$LAB_PREFIX-sw net k
+    lab__env
+    for ((k = 1; k <= LAB_NODES; k++)); do
+        for net in hb cli; do
+            ip -n "$sw" link set "${LAB_PREFIX}n$k$net" master "${LAB_PREFIX}br$net" || return 1
+        done
+    done
+    lab__log "partition healed"
+}
+
+lab__cib_env() # [VAR=VALUE...] -> the environment drover.pcs.sh and drover.crm are given
+{
+    local k nodes='' mig='' url
+    lab__env
+    url=$(lab_lun_url fence) || return 1
+    for ((k = 1; k <= LAB_NODES; k++)); do
+        nodes+="${nodes:+ }node$k"
+        mig+="${mig:+ }node$k=$(lab_node_addr "$k" "$(lab__migration_net)")"
+    done
+    printf '%s\n' "DROVER_FENCE_DEVICES=$url" "DROVER_CLUSTER_NAME=$(lab__cluster_name)" \
+        "DROVER_NODES=$nodes" "DROVER_NODE_CPU=$(nproc)" \
+        "DROVER_NODE_MEMORY_MIB=$(awk '/^MemTotal:/ {print int($2 / 1024) - 1024}' /proc/meminfo)" \
+        DROVER_STICKINESS=100 DROVER_MIGRATION_LIMIT=2 DROVER_NO_QUORUM_POLICY=stop \
+        "DROVER_VM_MIGRATION_NETWORK=$mig" \
+        "DROVER_VM_REMOTE_URI=qemu+tcp://%n-$(lab__mgmt_net)/system" "$@"
+}
+
+# Applies configs/cib/drover.pcs.sh on a cluster node, with the lab's devices, names and nodes;
+# VAR=VALUE arguments add or override (DROVER_VM_NAME=.. DROVER_VM_CONFIG=.. for a VM).
+lab_cib_pcs() # [VAR=VALUE...]
+{
+    local k
+    local -a e
+    k=$(lab__cluster_node) || return 1
+    mapfile -t e < <(lab__cib_env "$@") || return 1
+    lab_exec "$k" env "${e[@]}" sh "$(lab__src_dir)/configs/cib/drover.pcs.sh"
+}
+
+# The same with configs/cib/drover.crm, rendered as its header says and loaded with
+# `crm configure load update`.
+lab_cib_crm() # [VAR=VALUE...]
+{
+    local k f=$LAB_DIR/cluster/drover-$$.crm rc=0
+    local -a e
+    k=$(lab__cluster_node) || return 1
+    mapfile -t e < <(lab__cib_env "$@") || return 1
+    env "${e[@]}" bash -c 'awk -v nodes="$DROVER_NODES" -v vm="${DROVER_VM_NAME:-}" '\''
+        /^# ---- per (node|VM)/ { blk = $4; buf = ""; next }
+        /^# ---- end/ { n = split(blk == "node" ? nodes : (vm == "" ? "" : "-"), a, " ")
+                        for (i = 1; i <= n; i++) { b = buf; gsub(/\$\{DROVER_NODE\}/, a[i], b)
+                                                   printf "%s", b }
+                        blk = ""; next }
+        blk != "" { buf = buf $0 "\n"; next }
+        { print }'\'' "$1" | envsubst' _ "$(lab__src_dir)/configs/cib/drover.crm" >"$f" ||
+        return 1
+    lab_exec "$k" crm configure load update "$f" || rc=1
+    [[ $rc == 0 ]] && rm -f "$f"
+    return $rc
+}
+
 # ------------------------------------------------------------------------------- lifecycle
 
 lab_deps() # [EXTRA_PKG...]
@@ -1210,6 +1731,8 @@ lab_deps() # [EXTRA_PKG...]
     local p missing=()
     local -a pkgs=(iproute2 util-linux tgt libiscsi-bin libvirt-daemon libvirt-daemon-driver-qemu
         libvirt-clients qemu-system-x86 "$@")
+    [[ ${LAB_CLUSTER:-0} != 1 ]] || pkgs+=(corosync pacemaker pacemaker-cli-utils
+        pacemaker-resource-agents pcs crmsh gettext-base)
     for p in "${pkgs[@]}"; do
         [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] ||
             missing+=("$p")
@@ -1240,6 +1763,9 @@ lab_up()
         return 1
     fi
     LAB_NODES=${LAB_NODES:-3}
+    if [[ ${LAB_CLUSTER:-0} == 1 ]]; then
+        LAB_NETS=${LAB_NETS:-hb cli st}
+    fi
     LAB_NETS=${LAB_NETS:-st}
     if [[ ! $LAB_NODES =~ ^[1-9][0-9]?$ ]]; then
         lab__err "LAB_NODES must be 1..99"
@@ -1256,6 +1782,13 @@ lab_up()
     [[ -z ${LAB_MGMT_NET:-} ]] || printf 'LAB_MGMT_NET=%q\n' "$LAB_MGMT_NET" >>"$LAB_DIR/lab.env"
     [[ -z ${LAB_MIGRATION_NET:-} ]] ||
         printf 'LAB_MIGRATION_NET=%q\n' "$LAB_MIGRATION_NET" >>"$LAB_DIR/lab.env"
+    [[ ${LAB_LIBVIRT:-0} != 1 ]] || echo LAB_LIBVIRT=1 >>"$LAB_DIR/lab.env"
+    if [[ ${LAB_CLUSTER:-0} == 1 ]]; then
+        DR_BUILD_DIR=$(lab__build_dir)
+        printf 'LAB_CLUSTER=1\nDR_BUILD_DIR=%q\nLAB_TOKEN_MS=%q\nLAB_CLUSTER_NAME=%q\n' \
+            "$DR_BUILD_DIR" "${LAB_TOKEN_MS:-3000}" "$(lab__cluster_name)" >>"$LAB_DIR/lab.env"
+        lab__cluster_prepare || return 1
+    fi
     lab__hosts >"$LAB_DIR/hosts" || return 1
     lab__net_up || {
         lab__err "network setup failed"
@@ -1272,11 +1805,19 @@ lab_up()
         }
     done
     lab_lun_add fence 16 >/dev/null || return 1
+    if [[ ${LAB_CLUSTER:-0} == 1 ]]; then
+        for ((k = 1; k <= LAB_NODES; k++)); do
+            lab__cluster_node_mounts "$k" || return 1
+        done
+    fi
     lab__log "up in $(($(lab__ms) - t0)) ms: $LAB_NODES nodes, storage $LAB_PORTAL, state $LAB_DIR"
     if [[ ${LAB_LIBVIRT:-0} == 1 ]]; then
         for ((k = 1; k <= LAB_NODES; k++)); do
             lab_libvirt_up "$k" || return 1
         done
+    fi
+    if [[ ${LAB_CLUSTER:-0} == 1 ]]; then
+        lab_cluster_up || return 1
     fi
 }
 
@@ -1289,6 +1830,13 @@ lab_down()
     [[ -n ${LAB_PREFIX:-} && -n ${LAB_DIR:-} ]] || return 0
     t0=$(lab__ms)
     lab__env
+    # A cluster's nodes are powered off at once (SIGKILL of their inits): stopping them one by
+    # one would make the others recover their resources and fence them.
+    if lab__is_cluster; then
+        for ((k = 1; k <= LAB_NODES; k++)); do
+            lab__pid_stop "node$k" 5 KILL
+        done
+    fi
     for f in "$LAB_DIR"/pids/libvirtd-node*.pid; do
         [[ -e $f ]] || continue
         k=${f##*/libvirtd-node}
@@ -1381,6 +1929,10 @@ lab__main()
         ;;
     __libvirt_mounts)
         lab__libvirt_mounts "$@"
+        return
+        ;;
+    __cluster_mounts)
+        lab__init && lab__cluster_mounts "$@"
         return
         ;;
     help | -h | --help)
