@@ -1390,6 +1390,7 @@ lab__node_spawn() # K NAME LOG CMD...
     }
     nsenter -t "$init" -n -m -u -i -p --wd=/ -- "$@" </dev/null >>"$log" 2>&1 &
     nse=$!
+    disown "$nse" 2>/dev/null || true # no "Killed" job notice when the node is powered off
     lab__wait_for 5 lab__first_child "$nse" >/dev/null && c=$(lab__first_child "$nse") &&
         lab__pid_record "$name" "$c" || {
         lab__err "node$k: $name did not start (see $log)"
@@ -1716,6 +1717,7 @@ lab_cib_crm() # [VAR=VALUE...]
                         for (i = 1; i <= n; i++) { b = buf; gsub(/\$\{DROVER_NODE\}/, a[i], b)
                                                    printf "%s", b }
                         blk = ""; next }
+        /^#/ { next }
         blk != "" { buf = buf $0 "\n"; next }
         { print }'\'' "$1" | envsubst' _ "$(lab__src_dir)/configs/cib/drover.crm" >"$f" ||
         return 1
