@@ -11,55 +11,31 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-FAILED=0
+# shellcheck source=../integration/lib.sh
+source "$HERE/../integration/lib.sh" # t_pass, t_fail, t_summary, DROVER from DR_BUILD_DIR
 
-say()
-{
-    printf '%s cluster-selftest: %s\n' "$(date +%T.%3N)" "$*"
-}
+say() { t_log "cluster-selftest: $*"; }
 
 check() # DESCRIPTION CMD...
 {
     local what=$1
     shift
-    if "$@"; then
-        say "ok   $what"
-    else
-        say "FAIL $what"
-        FAILED=1
-    fi
+    if "$@"; then t_pass "$what"; else t_fail "$what"; fi
 }
 
-skip_or_fail() # REASON
-{
-    if [[ ${CI:-} == true ]]; then
-        say "FAIL $1 (CI=true: a missing prerequisite is a failure)"
-        exit 1
-    fi
-    say "SKIP $1"
+if [[ $EUID != 0 ]]; then
+    [[ ${CI:-} != true ]] || { say "FAIL needs root (CI=true)"; exit 1; }
+    say "SKIP needs root"
     exit 77
-}
-
-ms()
-{
-    local t=${EPOCHREALTIME/./}
-    echo $((t / 1000))
-}
-
-[[ $EUID == 0 ]] || skip_or_fail "needs root"
-export LAB_CLUSTER=1
+fi
+export LAB_CLUSTER=1 DR_BUILD_DIR
 # shellcheck source=lab.sh
 source "$HERE/lab.sh"
-lab_deps || skip_or_fail "lab packages are missing and cannot be installed"
+lab_deps || t_require corosync pacemakerd pcs crm # names what is missing, skips or fails
+lab__cluster_check || exit 1 # tools and the build (DR_BUILD_DIR)
 B=$(lab__build_dir)
-for f in droverd/droverd tools/drover stonith/fence_drover agents/vm; do
-    [[ -x $B/$f ]] || {
-        say "FAIL $B/$f is missing: build drover first (DR_BUILD_DIR)"
-        exit 1
-    }
-done
-DROVER=$B/tools/drover
 OBSERVER=$LAB_IQN_BASE:observer # an initiator of its own, never one of droverd's
+ms() { lab__ms; }
 
 cleanup()
 {
@@ -169,7 +145,7 @@ T0=$(ms)
 check "LAB_CLUSTER=1 lab_up: 3 nodes, storage, droverd + corosync + Pacemaker on each" lab_up
 T_UP=$(($(ms) - T0))
 T_QUORUM=${LAB_CLUSTER_UP_MS:-?}
-[[ $FAILED == 0 ]] || exit 1
+[[ $T_FAIL == 0 ]] || exit 1
 FENCE_URL=$(lab_lun_url fence)
 
 check "every node sees 3 nodes online, quorum, a DC" all_see_quorum
@@ -261,9 +237,4 @@ say "times (ms): up $T_UP (cluster stacks to 3 online with quorum $T_QUORUM)," \
     "CIB + unfencing $T_UNFENCE, kill -> membership $T_MEMBERSHIP, kill -> key gone $T_FENCE," \
     "start -> rejoined $T_REJOIN, start -> unfenced $T_REUNFENCE, down $T_DOWN" \
     "(token ${LAB_TOKEN_MS:-3000} ms)"
-if [[ $FAILED == 0 ]]; then
-    say PASSED
-else
-    say FAILED
-    exit 1
-fi
+t_summary

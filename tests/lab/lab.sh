@@ -1282,8 +1282,12 @@ lab__nodelist()
 lab__cluster_prepare()
 {
     local c=$LAB_DIR/cluster b k d net nodes
-    lab__cluster_is_ready_to_prepare || return 1
     lab__is_cluster && return 0
+    [[ " $(lab__node_nets) " == *" hb "* && " $(lab__node_nets) " == *" cli "* ]] || {
+        lab__err "a cluster needs the hb and cli networks (LAB_NETS=\"hb cli st\")"
+        return 1
+    }
+    lab__cluster_check || return 1
     b=$(lab__build_dir)
     mkdir -p "$c/sbin" "$c/ocf/drover" || return 1
     ln -sfn "$b/stonith/fence_drover" "$c/sbin/fence_drover" &&
@@ -1315,13 +1319,10 @@ lab__cluster_prepare()
     mv "$c/corosync.conf.tmp" "$c/corosync.conf"
 }
 
-lab__cluster_is_ready_to_prepare()
+# The cluster's tools and drover's build are there (tests call it before lab_up).
+lab__cluster_check()
 {
     local b f
-    [[ " $(lab__node_nets) " == *" hb "* && " $(lab__node_nets) " == *" cli "* ]] || {
-        lab__err "a cluster needs the hb and cli networks (LAB_NETS=\"hb cli st\")"
-        return 1
-    }
     lab__require corosync corosync-keygen corosync-cfgtool pacemakerd crm_mon cibadmin \
         crm_attribute awk envsubst || return 1
     b=$(lab__build_dir)
