@@ -64,6 +64,7 @@ answered_by_droverd(void)
 {
     const char *interval = getenv("OCF_RESKEY_CRM_meta_interval");
     struct dr_daemon_vm_state st;
+    const char *debug;
     char dom[256];
 
     /* Probes (interval 0) must ask libvirt: a stale "not running" could start a VM twice. */
@@ -78,7 +79,8 @@ answered_by_droverd(void)
         return false;
     }
     /* Pacemaker's convention: HA_debug=1 asks for debug output. */
-    if (getenv("HA_debug") != NULL && strcmp(getenv("HA_debug"), "1") == 0) {
+    debug = getenv("HA_debug");
+    if (debug != NULL && strcmp(debug, "1") == 0) {
         fprintf(stderr, "drover-vm: %s: running, from droverd's cache\n", dom);
     }
     return true;
