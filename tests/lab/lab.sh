@@ -1915,6 +1915,12 @@ lab_status()
         lab__pid_get "libvirtd-node$k" >/dev/null || continue
         echo "  node$k libvirt $(lab_libvirt_uri "$k") domains: $(lab_vm_list "$k" | tr '\n' ' ')"
     done
+    if lab__is_cluster; then
+        for ((k = 1; k <= LAB_NODES; k++)); do
+            lab__pid_get "node$k-pacemakerd" >/dev/null || continue
+            echo "  node$k cluster $(lab__cluster_name): online, quorate, DC: $(lab_cluster_state "$k")"
+        done
+    fi
     return 0
 }
 
