@@ -165,8 +165,8 @@ monitor_part()
             lab_exec node1 "${ours[@]}" OCF_RESKEY_CRM_meta_interval=10000 perf record -q -F 20000 \
                 -o "$R/perf.data" -- bash -c "for i in \$(seq $MON_N); do \"\$0\" monitor; done" \
                 "$AGENT" >/dev/null 2>&1 &&
-            perf report -i "$R/perf.data" --comm vm --no-children --sort dso -q -g none 2>/dev/null |
-            head -8 >"$R/perf-dso.txt"
+            perf report -i "$R/perf.data" --no-children --sort comm,dso -q -g none 2>/dev/null |
+            awk '$2 == "vm"' | head -8 >"$R/perf-dso.txt"
         t_droverd_stop_all
         T_DROVERD_PIDS=()
     fi
@@ -395,10 +395,12 @@ migration_tables()
                         n++; if (val("ok") == "yes") okn++
                         w[n] = val("wall_ms") / 1000; wmin = (n == 1 || w[n] < wmin) ? w[n] : wmin
                         wmax = (n == 1 || w[n] > wmax) ? w[n] : wmax
-                        if (val("ok") == "yes") { k++; j[k] = val("job_ms") / 1000; d[k] = val("downtime_ms")
-                            dmin = (k == 1 || d[k] + 0 < dmin) ? d[k] + 0 : dmin; dmax = (k == 1 || d[k] + 0 > dmax) ? d[k] + 0 : dmax
-                            m[k] = val("data_mib"); it[k] = val("iterations"); if (val("postcopy_requests") + 0 > 0 || $0 ~ /post-copy/) pc++ }
-                        else { fk++; nc = nc sprintf("%s%s s: it. %s, %s MiB left", fk > 1 ? "; " : "",
+                        if (val("ok") == "yes" && $0 ~ /post-copy/) pc++
+                        if (val("ok") == "yes" && val("job_ms") == "?") nostats++
+                        if (val("ok") == "yes" && val("job_ms") != "?") { k++; j[k] = val("job_ms") / 1000; d[k] = val("downtime_ms") + 0
+                            dmin = (k == 1 || d[k] < dmin) ? d[k] : dmin; dmax = (k == 1 || d[k] > dmax) ? d[k] : dmax
+                            m[k] = val("data_mib") + 0; it[k] = val("iterations") + 0 }
+                        else if (val("ok") != "yes") { fk++; nc = nc sprintf("%s%s s: it. %s, %s MiB left", fk > 1 ? "; " : "",
                             val("wall_ms") / 1000, val("iterations"), val("remaining_mib")) }
                     }
                     END {
@@ -408,7 +410,8 @@ migration_tables()
                             med(w, n), wmin, wmax, k ? sprintf("%.1f", med(j, k)) : "-",
                             k ? sprintf("%s (%s-%s)", med(d, k), dmin, dmax) : "-",
                             k ? med(m, k) : "-", k ? med(it, k) : "-",
-                            k ? (pc + 0) "/" k : "-", fk ? nc : "-"
+                            okn ? (pc + 0) "/" okn : "-",
+                            fk ? nc : (nostats ? nostats " run(s): no completed-job statistics on the target after post-copy" : "-")
                     }' "$f"
             done
         done
