@@ -1035,6 +1035,30 @@ log_progress(const struct dr_vm_job_stats *s, void *opaque)
     progress_update(pr, s);
 }
 
+/*
+ * postcopy_after=0: switch once one full pass of memory has had its time at the capped bandwidth
+ * (memory / bandwidth, at least 2 s; 5 s when unlimited), so that a guest pre-copy cannot move
+ * still arrives in about twice that. Never later than half the migration timeout.
+ */
+static unsigned int
+auto_postcopy_after_ms(const struct vm_agent *a, const struct dr_vm_info *info,
+                       unsigned int timeout_ms)
+{
+    uint64_t mem_mib = (info->max_memory_kib ? info->max_memory_kib : info->memory_kib) / 1024;
+    uint64_t ms = 5000;
+
+    if (a->migration_bandwidth > 0) {
+        ms = mem_mib * 1000 / a->migration_bandwidth;
+        if (ms < 2000) {
+            ms = 2000;
+        }
+    }
+    if (timeout_ms > 0 && ms > timeout_ms / 2) {
+        ms = timeout_ms / 2;
+    }
+    return (unsigned int)ms;
+}
+
 static int
 action_migrate_to(struct vm_agent *a)
 {
@@ -1085,7 +1109,8 @@ action_migrate_to(struct vm_agent *a)
         p.downtime_ms = a->migration_downtime;
         p.parallel = a->migration_parallel;
         p.timeout_ms = budget_ms(a, a->migration_timeout);
-        p.postcopy_after_ms = a->postcopy_after ? a->postcopy_after * 1000u : p.timeout_ms / 2;
+        p.postcopy_after_ms = a->postcopy_after ? a->postcopy_after * 1000u
+                                                : auto_postcopy_after_ms(a, &info, p.timeout_ms);
         p.progress = log_progress;
         p.opaque = &pr;
         p.progress_interval_ms = 1000;
