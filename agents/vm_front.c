@@ -32,6 +32,8 @@ identity(char *buf, size_t len)
     FILE *f;
     int n;
 
+    const char *conf = getenv("OCF_RESKEY_config");
+
     if (dom != NULL && dom[0] != '\0') {
         return snprintf(buf, len, "%s", dom) < (int)len ? 0 : -ENAMETOOLONG;
     }
@@ -40,6 +42,10 @@ identity(char *buf, size_t len)
     }
     snprintf(path, sizeof(path), "%s/%s", STATE_DIR, inst);
     f = fopen(path, "re");
+    if (f == NULL && conf != NULL && conf[0] == '/') {
+        /* Nothing recorded here (never started by this node): droverd reads the config. */
+        return snprintf(buf, len, "%s", conf) < (int)len ? 0 : -ENAMETOOLONG;
+    }
     if (f == NULL) {
         return -errno;
     }
@@ -65,7 +71,7 @@ answered_by_droverd(void)
     const char *interval = getenv("OCF_RESKEY_CRM_meta_interval");
     struct dr_daemon_vm_state st;
     const char *debug;
-    char dom[256];
+    char dom[4096];
 
     /* Probes (interval 0) must ask libvirt: a stale "not running" could start a VM twice. */
     if (interval == NULL || interval[0] == '\0' || strcmp(interval, "0") == 0) {

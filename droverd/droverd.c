@@ -409,7 +409,18 @@ op_vm_state(const char *domain, struct dr_daemon_vm_state *out)
     if (d.cfg.no_libvirt) {
         return -ENOTCONN;
     }
-    rc = vmwatch_state(domain, &state, &vs, &vr);
+    if (domain[0] == '/') {
+        /* A domain XML path: the agent's front door asks by config without parsing XML. */
+        char name[256], uuid[64];
+
+        rc = dr_vm_xml_identity(domain, name, sizeof(name), uuid, sizeof(uuid));
+        if (rc < 0) {
+            return rc;
+        }
+        rc = vmwatch_state(uuid[0] ? uuid : name, &state, &vs, &vr);
+    } else {
+        rc = vmwatch_state(domain, &state, &vs, &vr);
+    }
     if (rc < 0) {
         return rc;
     }

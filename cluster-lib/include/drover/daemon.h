@@ -125,10 +125,12 @@ int dr_daemon_probe_write(const char *ipc_name, unsigned int timeout_ms, const c
 /**
  * A domain's state from droverd's event-fed cache: one local round trip instead of a libvirt
  * client start-up. The VM agent's monitor asks this first.
- * \param domain name or UUID (borrowed).
+ * \param domain name or UUID, or the absolute path of the domain's XML file, which droverd reads
+ *        for the name and UUID (borrowed).
  * \return 0 with \p out filled (out->known 0: droverd's libvirt connection is up and has no
  *         such domain); -ENOTCONN when droverd has no libvirt connection (ask libvirt
- *         yourself); -DR_E_DAEMON; -DR_E_PROTOCOL; -EINVAL.
+ *         yourself); -ENOENT or -EACCES when the XML file cannot be read; -DR_E_DAEMON;
+ *         -DR_E_PROTOCOL; -EINVAL.
  */
 int dr_daemon_vm_state(const char *ipc_name, unsigned int timeout_ms, const char *domain,
                        struct dr_daemon_vm_state *out);
