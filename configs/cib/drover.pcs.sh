@@ -8,7 +8,8 @@
 #       DROVER_VM_MIGRATION_NETWORK="node1=198.18.2.11 node2=198.18.2.12 node3=198.18.2.13" \
 #       sh drover.pcs.sh                                  # and one VM resource per run
 #
-# What it sets (one cib-push, so the cluster never sees half of it):
+# What it sets (one cib-push of only its own changes, so the cluster never sees half of them
+# and what others wrote meanwhile stays, such as the utilization ocf:drover:vm publishes):
 #   - stonith device drover-fence (fence_drover) with devices= and cluster_name= as droverd has
 #     them, pcmk_host_list, and meta provides=unfencing: Pacemaker runs `fence_drover on` on each
 #     node as it joins, and runs nothing there before;
@@ -51,8 +52,10 @@ cpu=${DROVER_NODE_CPU:-$(nproc)}
 mem=${DROVER_NODE_MEMORY_MIB:-$(awk '/^MemTotal:/ {print int($2 / 1024) - 1024}' /proc/meminfo)}
 
 cib=$(mktemp)
-trap 'rm -f "$cib"' EXIT
+orig=$(mktemp)
+trap 'rm -f "$cib" "$orig"' EXIT
 pcs cluster cib "$cib"
+cp "$cib" "$orig"
 
 if ! pcs -f "$cib" stonith config drover-fence >/dev/null 2>&1; then
     pcs -f "$cib" property set stonith-enabled=true \
@@ -82,4 +85,4 @@ if [ -n "${DROVER_VM_NAME:-}" ]; then
         pcs -f "$cib" constraint location "vm-$DROVER_VM_NAME" prefers "$DROVER_VM_NODE=50"
 fi
 
-pcs cluster cib-push "$cib" --config
+pcs cluster cib-push "$cib" diff-against="$orig"

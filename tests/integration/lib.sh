@@ -135,3 +135,24 @@ t_summary()
     echo "== $T_PASS passed, $T_FAIL failed"
     [[ $T_FAIL == 0 && $T_PASS -gt 0 ]]
 }
+
+t_stat() # KEY "K=V K=V ..." -> the value of KEY (a lab_guest_stats line, an agent's statistics)
+{
+    local kv
+    for kv in $2; do
+        if [[ ${kv%%=*} == "$1" ]]; then
+            echo "${kv#*=}"
+            return 0
+        fi
+    done
+    return 1
+}
+
+t_cpu_ticks() # PID -> CPU ticks (user + system) the process has used so far
+{
+    local s
+    { read -r s <"/proc/$1/stat"; } 2>/dev/null || return 1
+    local -a f
+    read -r -a f <<<"${s##*) }"
+    echo $((f[11] + f[12]))
+}
