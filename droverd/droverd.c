@@ -12,6 +12,7 @@
 #include <qb/qbipcs.h>
 #include <qb/qbloop.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,7 @@ struct config {
     char libvirt_uri[512];
     char log_file[512];
     char pid_file[512];
+    char on_fenced[1024];
     enum dr_pr_type type;
     unsigned int watch_interval_ms;
     unsigned int timeout_ms;
@@ -296,6 +298,41 @@ enforce_no_vms(void)
     }
 }
 
+/*
+ * Pacemaker stops a node's stack when the node learns it was fenced (fence-reaction), but a node
+ * cut off from the cluster network never hears of it: after the partition heals it rejoins as a
+ * member Pacemaker may place VMs on, while its registration is gone and nothing unfences it. The
+ * storage tells us, so the admin's command (for example "systemctl stop pacemaker") takes the
+ * node out; when its stack starts again, Pacemaker unfences it.
+ */
+static void
+run_on_fenced(void)
+{
+    char a0[] = "sh", a1[] = "-c";
+    char *argv[] = {a0, a1, d.cfg.on_fenced, NULL};
+    posix_spawnattr_t attr;
+    sigset_t dfl;
+    pid_t pid;
+    int rc;
+
+    /* Our SIGCHLD is ignored; the command's shell must be able to wait for its children. */
+    sigemptyset(&dfl);
+    sigaddset(&dfl, SIGCHLD);
+    sigaddset(&dfl, SIGPIPE);
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setsigdefault(&attr, &dfl);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+    rc = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+        LOG(LOG_ERR, "node %s is fenced, but the --on-fenced command cannot run: %s", d.cfg.node,
+            strerror(rc));
+        return;
+    }
+    LOG(LOG_NOTICE, "node %s is fenced: running the --on-fenced command (pid %d): %s", d.cfg.node,
+        (int)pid, d.cfg.on_fenced);
+}
+
 static void
 watch_tick(void *data)
 {
@@ -315,6 +352,10 @@ watch_tick(void *data)
             d.fenced_at_ms = dr__now_ms();
         }
         enforce_no_vms();
+    }
+    if (d.node_state == DR_DAEMON_STATE_FENCED && before != DR_DAEMON_STATE_FENCED &&
+        d.cfg.on_fenced[0] != '\0') {
+        run_on_fenced();
     }
     qb_loop_timer_add(d.loop, QB_LOOP_HIGH, (uint64_t)d.cfg.watch_interval_ms * 1000000ULL, NULL,
                       watch_tick, &d.watch_timer);
@@ -596,6 +637,9 @@ usage(FILE *f)
                "  --unfence-at-start yes|no  register on an empty device at start (default yes)\n"
                "  --libvirt-uri URI          default qemu:///system\n"
                "  --no-libvirt               never stop VMs (storage-only nodes)\n"
+               "  --on-fenced CMD            run CMD (sh -c) each time the node's key is found\n"
+               "                             removed, after its VMs are stopped; e.g.\n"
+               "                             \"systemctl stop pacemaker\"\n"
                "  --ipc-name NAME            default droverd\n"
                "  --log-file PATH  --pid-file PATH  --debug\n");
 }
@@ -670,6 +714,7 @@ parse_args(int argc, char **argv)
         {"unfence-at-start", required_argument, NULL, 'u'},
         {"libvirt-uri", required_argument, NULL, 'l'},
         {"no-libvirt", no_argument, NULL, 'L'},
+        {"on-fenced", required_argument, NULL, 'f'},
         {"ipc-name", required_argument, NULL, 'I'},
         {"log-file", required_argument, NULL, 'F'},
         {"pid-file", required_argument, NULL, 'P'},
@@ -723,6 +768,12 @@ parse_args(int argc, char **argv)
             break;
         case 'L':
             c->no_libvirt = true;
+            break;
+        case 'f': /* empty: none (the systemd unit always passes its variable) */
+            c->on_fenced[0] = '\0';
+            if (optarg[0] != '\0') {
+                rc = copy_opt(c->on_fenced, sizeof(c->on_fenced), "on-fenced", optarg);
+            }
             break;
         case 'I':
             rc = copy_opt(c->ipc_name, sizeof(c->ipc_name), "ipc-name", optarg);

@@ -95,6 +95,8 @@
 #   LAB_CLUSTER_NAME  corosync cluster_name, droverd --cluster (default lab-$LAB_PREFIX)
 #   LAB_DC_DEADTIME   seeded into each node's first CIB (default 2s; Pacemaker's 20 s delays up)
 #   LAB_STOP_TIMEOUT  seconds a clean stop of Pacemaker may take (120)
+#   LAB_ON_FENCED droverd --on-fenced command of the cluster nodes (default: SIGTERM to the node's
+#                 pacemakerd, as `systemctl stop pacemaker`); set empty for none
 #   DR_BUILD_DIR  drover's build tree: droverd, drover, fence_drover, agents/vm (<source>/build)
 #   KEEP=1        lab_down keeps $LAB_DIR (logs, pid records)
 #
@@ -1412,6 +1414,11 @@ lab__droverd_start() # K: as the systemd unit runs it, before Pacemaker
     else
         args+=(--no-libvirt)
     fi
+    # A node that finds its key removed leaves the cluster, as configs/systemd/droverd.default
+    # advises (systemctl stop pacemaker there; SIGTERM to the node's own pacemakerd here): cut
+    # off, it never hears that it was fenced, and would rejoin without being unfenced.
+    [[ -z ${LAB_ON_FENCED-x} ]] ||
+        args+=(--on-fenced "${LAB_ON_FENCED:-kill -TERM \$(pidof pacemakerd)}")
     # shellcheck disable=SC2046 # lab__daemon_env is words
     lab__node_spawn "$k" "node$k-droverd" "$d/log/droverd.out" $(lab__daemon_env) \
         "$b/droverd/droverd" "${args[@]}" || return 1
