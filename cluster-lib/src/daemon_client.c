@@ -185,8 +185,10 @@ device_call(const char *ipc_name, unsigned int timeout_ms, int op, const char *d
     return call(ipc_name, timeout_ms, &req, res);
 }
 
-int
-dr_daemon_has_device(const char *ipc_name, unsigned int timeout_ms, const char *device)
+/* A device call whose answer is only a return code (and flags): the response lives here. */
+static int
+short_call(const char *ipc_name, unsigned int timeout_ms, int op, const char *device, uint64_t key,
+           uint32_t type, uint32_t flags, uint32_t *res_flags)
 {
     struct dr__daemon_res *res = calloc(1, sizeof(*res));
     int rc;
@@ -194,8 +196,19 @@ dr_daemon_has_device(const char *ipc_name, unsigned int timeout_ms, const char *
     if (res == NULL) {
         return -ENOMEM;
     }
-    rc = device_call(ipc_name, timeout_ms, DR__OP_HAS_DEVICE, device, 0, 0, 0, res);
+    rc = device_call(ipc_name, timeout_ms, op, device, key, type, flags, res);
+    if (rc == 0 && res_flags != NULL) {
+        *res_flags = res->flags;
+    }
     free(res);
+    return rc;
+}
+
+int
+dr_daemon_has_device(const char *ipc_name, unsigned int timeout_ms, const char *device)
+{
+    int rc = short_call(ipc_name, timeout_ms, DR__OP_HAS_DEVICE, device, 0, 0, 0, NULL);
+
     if (rc == -ENOENT) {
         return 0;
     }
@@ -206,18 +219,13 @@ int
 dr_daemon_preempt(const char *ipc_name, unsigned int timeout_ms, const char *device,
                   uint64_t victim_key, enum dr_pr_type type, bool try_abort, bool *fell_back)
 {
-    struct dr__daemon_res *res = calloc(1, sizeof(*res));
-    int rc;
+    uint32_t flags = 0;
+    int rc = short_call(ipc_name, timeout_ms, DR__OP_PREEMPT, device, victim_key, (uint32_t)type,
+                        try_abort ? DR__REQ_FLAG_TRY_ABORT : 0, &flags);
 
-    if (res == NULL) {
-        return -ENOMEM;
-    }
-    rc = device_call(ipc_name, timeout_ms, DR__OP_PREEMPT, device, victim_key, (uint32_t)type,
-                     try_abort ? DR__REQ_FLAG_TRY_ABORT : 0, res);
     if (rc == 0 && fell_back != NULL) {
-        *fell_back = (res->flags & DR__RES_FLAG_FELL_BACK) != 0;
+        *fell_back = (flags & DR__RES_FLAG_FELL_BACK) != 0;
     }
-    free(res);
     return rc;
 }
 
@@ -261,15 +269,7 @@ dr_daemon_read_keys(const char *ipc_name, unsigned int timeout_ms, const char *d
 int
 dr_daemon_probe_write(const char *ipc_name, unsigned int timeout_ms, const char *device)
 {
-    struct dr__daemon_res *res = calloc(1, sizeof(*res));
-    int rc;
-
-    if (res == NULL) {
-        return -ENOMEM;
-    }
-    rc = device_call(ipc_name, timeout_ms, DR__OP_PROBE_WRITE, device, 0, 0, 0, res);
-    free(res);
-    return rc;
+    return short_call(ipc_name, timeout_ms, DR__OP_PROBE_WRITE, device, 0, 0, 0, NULL);
 }
 
 int
