@@ -26,11 +26,9 @@ TOOL=${1:-pcs}
     exit 2
 }
 cl_setup
-trap cl_cleanup EXIT
 
 CL_DOMS=("dra-$LAB_PREFIX" "drb-$LAB_PREFIX") # unique on the machine
 SRC=node1
-XML=()
 
 standby() # NODE
 {
@@ -47,19 +45,6 @@ in_standby() # NODE
     [[ $(lab_exec 2 crm_attribute -t nodes -N "$1" -n standby -G -q 2>/dev/null) == on ]]
 }
 
-droverd_registered() # NODE
-{
-    lab_exec "$1" "$DROVER" status 2>/dev/null | grep -q '^node=.* state=registered '
-}
-
-all_run_on() # NODE: every guest's resource runs there
-{
-    local d
-    for d in "${CL_DOMS[@]}"; do
-        cl_runs_on "vm-$d" "$1" || return 1
-    done
-}
-
 node_empty() # NODE: no guest's resource runs there and no QEMU of one is left
 {
     local d w
@@ -73,69 +58,7 @@ node_empty() # NODE: no guest's resource runs there and no QEMU of one is left
 # ------------------------------------------------------------------------------- the test
 
 cl_wait_machine_quiet
-T0=$(t_ms)
-if lab_up; then t_pass "lab up: 3 cluster nodes with libvirtd, QEMU $LAB_EMULATOR ($(($(t_ms) - T0)) ms)"; else
-    t_fail "lab up"
-    exit 1
-fi
-for d in "${CL_DOMS[@]}"; do
-    XML[${#XML[@]}]=$(cl_guest_xml "$d" 160 24 12) || {
-        t_fail "guest XML for $d"
-        exit 1
-    }
-done
-cl_sampler_start "$LAB_DIR/samples"
-
-if [[ $TOOL == pcs ]]; then
-    t_expect_rc 0 "configs/cib/drover.pcs.sh with vm-${CL_DOMS[0]} (prefers node1)" \
-        lab_cib_pcs "DROVER_VM_NAME=${CL_DOMS[0]}" "DROVER_VM_CONFIG=${XML[0]}" DROVER_VM_NODE=node1
-    t_expect_rc 0 "configs/cib/drover.pcs.sh again with vm-${CL_DOMS[1]} (prefers node1)" \
-        lab_cib_pcs "DROVER_VM_NAME=${CL_DOMS[1]}" "DROVER_VM_CONFIG=${XML[1]}" DROVER_VM_NODE=node1
-    for k in 1 2 3; do
-        t_wait_for 60 droverd_registered "$k" && t_pass "node$k unfenced" || t_fail "node$k unfenced"
-    done
-else
-    t_expect_rc 0 "configs/cib/drover.crm (the cluster part)" lab_cib_crm
-    for k in 1 2 3; do
-        t_wait_for 60 droverd_registered "$k" && t_pass "node$k unfenced" || t_fail "node$k unfenced"
-    done
-    t_expect_rc 0 "crm node standby node2 and node3 while the guests start" \
-        eval 'lab_exec 2 crm node standby node2 && lab_exec 2 crm node standby node3'
-    for i in 0 1; do
-        t_expect_rc 0 "configs/cib/drover.crm with vm-${CL_DOMS[i]}" \
-            lab_cib_crm "DROVER_VM_NAME=${CL_DOMS[i]}" "DROVER_VM_CONFIG=${XML[i]}"
-    done
-fi
-T1=$(t_ms)
-if t_wait_for 150 all_run_on "$SRC"; then t_pass "both guests run on $SRC ($(($(t_ms) - T1)) ms)"; else
-    t_fail "both guests run on $SRC: ${CL_DOMS[0]} on '$(cl_where "vm-${CL_DOMS[0]}")', ${CL_DOMS[1]} on '$(cl_where "vm-${CL_DOMS[1]}")'"
-    exit 1
-fi
-if [[ $TOOL == crm ]]; then
-    t_expect_rc 0 "crm node online node2 and node3" \
-        eval 'lab_exec 2 crm node online node2 && lab_exec 2 crm node online node3'
-fi
-t_expect_rc 0 "the cluster settles" cl_settled 90
-all_run_on "$SRC" && t_pass "both guests stay on $SRC" || t_fail "a guest left $SRC before the drain"
-declare -A BEFORE
-for d in "${CL_DOMS[@]}"; do
-    BEFORE[$d]=$(lab_guest_wait "$SRC" "$d" 0 120) &&
-        BEFORE[$d]=$(cl_guest_progress "$SRC" "$d" "${BEFORE[$d]}" 90) &&
-        t_pass "$d boots and writes on $SRC: ${BEFORE[$d]}" || {
-        t_fail "$d boots and writes on $SRC"
-        exit 1
-    }
-done
-# The agent published each guest's memory as its utilization when it started it; applying the
-# CIB again for the second guest must not have erased the first one's.
-for d in "${CL_DOMS[@]}"; do
-    t_expect_out 0 '^160$' "vm-$d's utilization hv_memory=160 (published by the agent, kept)" \
-        lab_exec 2 crm_resource -r "vm-$d" -z -g hv_memory -Q
-done
-lab__qemu_record 1
-for d in "${CL_DOMS[@]}"; do
-    BEFORE[$d]=$(lab_guest_stats "$SRC" "$d")
-done
+cl_lab_with_guests "$TOOL" "$SRC" 160 24 12
 
 # The drain.
 cl_log_mark
@@ -152,13 +75,8 @@ in_standby "$SRC" && t_pass "$SRC is in standby" || t_fail "$SRC is not in stand
 declare -A TO MIG
 for d in "${CL_DOMS[@]}"; do
     TO[$d]=$(cl_where "vm-$d")
-    cl_check_live_migration "vm-$d" "$d" "$SRC" "${TO[$d]}" "drain"
+    cl_check_moved "$d" "$SRC" "${TO[$d]}" "drain"
     MIG[$d]=$CL_MIG_MS
-    [[ ${MIG[$d]} != '?' ]] && t_pass "drain: the agent logged $d's migration to ${TO[$d]}: ${MIG[$d]} ms" ||
-        t_fail "drain: no 'VM $d migrated to ${TO[$d]} in N ms' from the agent"
-    cl_guest_check "${TO[$d]}" "$d" "${BEFORE[$d]}" "drain"
-    BEFORE[$d]=$CL_STATS
-    t_expect_out 0 "^${TO[$d]}\$" "drain: $d's QEMU is on ${TO[$d]} only" cl_qemu_nodes "$d"
 done
 
 # Back from maintenance: the CIB keeps the guests where they run (stickiness 100 against a
@@ -183,12 +101,12 @@ for d in "${CL_DOMS[@]}"; do
     ! cl_log_since | grep -Eq "Initiating (start|stop|migrate_to) operation vm-${d}_" &&
         t_pass "after the unstandby nothing was done to vm-$d" ||
         t_fail "after the unstandby vm-$d was acted on: $(cl_log_since | grep -E "Initiating .* vm-${d}_" | cut -c1-160)"
-    cl_guest_check "${TO[$d]}" "$d" "${BEFORE[$d]}" "after the unstandby"
+    cl_guest_check "${TO[$d]}" "$d" "${CL_BEFORE[$d]}" "after the unstandby"
 done
 
 cl_sampler_stop
 cl_sampler_check "whole test"
 t_log "times ($TOOL): drain (standby -> $SRC empty) $T_DRAIN ms; migrations by the agent:" \
     "${CL_DOMS[0]} ${MIG[${CL_DOMS[0]}]} ms to ${TO[${CL_DOMS[0]}]}, ${CL_DOMS[1]} ${MIG[${CL_DOMS[1]}]} ms to ${TO[${CL_DOMS[1]}]};" \
-    "test $(($(t_ms) - T0)) ms"
+    "test $(($(t_ms) - CL_T0)) ms"
 t_summary

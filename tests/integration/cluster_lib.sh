@@ -23,6 +23,7 @@ cl_setup() # root, packages, the build; sources lab.sh with a cluster, libvirt a
     lab__cluster_check || exit 1
     CL_SAMPLER_PID=
     CL_SAMPLES=
+    trap cl_cleanup EXIT
 }
 
 cl_cleanup()
@@ -63,6 +64,92 @@ cl_wait_machine_quiet()
     done
 }
 
+cl_droverd_registered() # NODE: droverd there holds its key (the node is unfenced)
+{
+    lab_exec "$1" "$DROVER" status 2>/dev/null | grep -q '^node=.* state=registered '
+}
+
+# The lab (after cl_wait_machine_quiet), the sampler over CL_DOMS, drover's CIB applied with
+# TOOL (configs/cib/drover.pcs.sh or drover.crm), and every guest of CL_DOMS (MEM_MIB, a writer
+# of WRITER_MIB at RATE_MIB_S) an ocf:drover:vm resource running on NODE, booted and writing
+# there. pcs: DROVER_VM_NODE=NODE (a preference of 50); crm (whose file has no placement): the
+# other nodes are in standby while the guests start. Checks as it goes; exits on what makes the
+# rest pointless. Sets CL_T0 (before lab_up), CL_XML[DOM], CL_BEFORE[DOM] (the guest's stats).
+cl_lab_with_guests() # TOOL NODE MEM_MIB WRITER_MIB RATE_MIB_S
+{
+    local tool=$1 node=$2 d k n others=() t1
+    declare -gA CL_XML=() CL_BEFORE=()
+    CL_T0=$(t_ms)
+    if lab_up; then
+        t_pass "lab up: 3 cluster nodes with libvirtd, QEMU $LAB_EMULATOR ($(($(t_ms) - CL_T0)) ms)"
+    else
+        t_fail "lab up"
+        exit 1
+    fi
+    for d in "${CL_DOMS[@]}"; do
+        CL_XML[$d]=$(cl_guest_xml "$d" "$3" "$4" "$5") || {
+            t_fail "guest XML for $d"
+            exit 1
+        }
+    done
+    cl_sampler_start "$LAB_DIR/samples"
+    for ((k = 1; k <= LAB_NODES; k++)); do
+        [[ node$k == "$node" ]] || others+=("node$k")
+    done
+    if [[ $tool == pcs ]]; then
+        for d in "${CL_DOMS[@]}"; do
+            t_expect_rc 0 "configs/cib/drover.pcs.sh with vm-$d (prefers $node)" \
+                lab_cib_pcs "DROVER_VM_NAME=$d" "DROVER_VM_CONFIG=${CL_XML[$d]}" "DROVER_VM_NODE=$node"
+        done
+    else
+        t_expect_rc 0 "configs/cib/drover.crm (the cluster part)" lab_cib_crm
+    fi
+    for ((k = 1; k <= LAB_NODES; k++)); do
+        t_wait_for 60 cl_droverd_registered "$k" && t_pass "node$k unfenced" || t_fail "node$k unfenced"
+    done
+    if [[ $tool == crm ]]; then
+        for n in "${others[@]}"; do
+            t_expect_rc 0 "crm node standby $n while the guests start" lab_exec 2 crm node standby "$n"
+        done
+        for d in "${CL_DOMS[@]}"; do
+            t_expect_rc 0 "configs/cib/drover.crm with vm-$d" \
+                lab_cib_crm "DROVER_VM_NAME=$d" "DROVER_VM_CONFIG=${CL_XML[$d]}"
+        done
+    fi
+    t1=$(t_ms)
+    if t_wait_for 150 cl_all_run_on "$node"; then
+        t_pass "every guest runs on $node ($(($(t_ms) - t1)) ms)"
+    else
+        t_fail "every guest runs on $node: $(for d in "${CL_DOMS[@]}"; do echo -n "$d on '$(cl_where "vm-$d")' "; done)"
+        exit 1
+    fi
+    if [[ $tool == crm ]]; then
+        for n in "${others[@]}"; do
+            t_expect_rc 0 "crm node online $n" lab_exec 2 crm node online "$n"
+        done
+    fi
+    t_expect_rc 0 "the cluster settles" cl_settled 90
+    cl_all_run_on "$node" && t_pass "every guest stays on $node" || t_fail "a guest left $node"
+    for d in "${CL_DOMS[@]}"; do
+        CL_BEFORE[$d]=$(lab_guest_wait "$node" "$d" 0 120) &&
+            CL_BEFORE[$d]=$(cl_guest_progress "$node" "$d" "${CL_BEFORE[$d]}" 90) &&
+            t_pass "$d boots and writes on $node: ${CL_BEFORE[$d]}" || {
+            t_fail "$d boots and writes on $node"
+            exit 1
+        }
+    done
+    # The agent published each guest's memory as its utilization when it started it; applying
+    # the CIB again for the next guest must not have erased it.
+    for d in "${CL_DOMS[@]}"; do
+        t_expect_out 0 "^$3\$" "vm-$d's utilization hv_memory=$3 (published by the agent, kept)" \
+            lab_exec 2 crm_resource -r "vm-$d" -z -g hv_memory -Q
+    done
+    lab__qemu_record "$(lab__node_num "$node")"
+    for d in "${CL_DOMS[@]}"; do
+        CL_BEFORE[$d]=$(lab_guest_stats "$node" "$d")
+    done
+}
+
 # Writes the domain XML of a lab guest (kernel + initrd of lab_guest_build, a memory writer of
 # WRITER_MIB at RATE MiB/s that checks what it wrote) to $LAB_DIR/guests/NAME.xml, which every
 # node reads at that path, and prints the path. Pacemaker defines and starts it.
@@ -85,6 +172,14 @@ cl_where() # RESOURCE -> the node it runs on, as the cluster says
 cl_runs_on() # RESOURCE NODE
 {
     [[ $(cl_where "$1") == "$2" ]]
+}
+
+cl_all_run_on() # NODE: the resource of every guest of CL_DOMS runs there
+{
+    local d
+    for d in "${CL_DOMS[@]}"; do
+        cl_runs_on "vm-$d" "$1" || return 1
+    done
 }
 
 # The cluster has nothing left to do: no transition in flight, every resource where the
@@ -183,10 +278,22 @@ cl_check_live_migration() # RESOURCE DOM FROM TO WHAT
     line=$(grep -o "VM $dom migrated to $to in [0-9]* ms[^]]*" <<<"$log" | tail -n 1)
     if [[ -n $line ]]; then
         CL_MIG_MS=$(sed 's/.* in \([0-9]*\) ms.*/\1/' <<<"$line")
+        t_pass "$what: the agent logged $dom's migration to $to: $CL_MIG_MS ms"
         t_log "$what: the agent: $line"
     else
         CL_MIG_MS='?'
+        t_fail "$what: no 'VM $dom migrated to $to in N ms' from the agent"
     fi
+}
+
+# All that shows that DOM (resource vm-DOM), which ran on FROM with CL_BEFORE[DOM], moved to TO
+# by live migration and runs there alone, unharmed; updates CL_BEFORE[DOM], sets CL_MIG_MS.
+cl_check_moved() # DOM FROM TO WHAT
+{
+    local dom=$1 from=$2 to=$3 what=$4
+    cl_check_live_migration "vm-$dom" "$dom" "$from" "$to" "$what"
+    cl_guest_check "$to" "$dom" "${CL_BEFORE[$dom]}" "$what" && CL_BEFORE[$dom]=$CL_STATS
+    t_expect_out 0 "^$to\$" "$what: $dom's QEMU is on $to only" cl_qemu_nodes "$dom"
 }
 
 # ------------------------------------------------------------------------------ the sampler
