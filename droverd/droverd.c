@@ -6,6 +6,7 @@
  *
  * One thread, one libqb main loop: a watch timer, the IPC service, signals.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -267,26 +268,88 @@ worst_state(void)
     return d.n_devs > 0 ? DR_DAEMON_STATE_REGISTERED : DR_DAEMON_STATE_NO_DEVICES;
 }
 
+/*
+ * The last resort when libvirt cannot stop them: SIGKILL every QEMU libvirt started on this node
+ * (libvirt runs QEMU with "-name guest=NAME,..."). A fenced node runs no VM, whatever libvirt
+ * says. Returns how many were killed.
+ */
+static unsigned int
+kill_all_qemus(void)
+{
+    DIR *dir = opendir("/proc");
+    struct dirent *de;
+    unsigned int killed = 0;
+
+    if (dir == NULL) {
+        return 0;
+    }
+    while ((de = readdir(dir)) != NULL) {
+        char path[300], buf[4096];
+        size_t n;
+        FILE *f;
+
+        if (de->d_name[0] < '1' || de->d_name[0] > '9') {
+            continue;
+        }
+        snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+        f = fopen(path, "re");
+        if (f == NULL) {
+            continue;
+        }
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        if (strstr(buf, "qemu") == NULL) {
+            continue;
+        }
+        for (size_t i = 0; i + 1 < n; i += strlen(buf + i) + 1) {
+            if (i + 6 < n && strcmp(buf + i, "-name") == 0 &&
+                strncmp(buf + i + 6, "guest=", 6) == 0) {
+                pid_t pid = (pid_t)strtol(de->d_name, NULL, 10);
+                if (kill(pid, SIGKILL) == 0) {
+                    LOG(LOG_ERR, "node %s must run no VM: SIGKILL to QEMU pid %d (%.60s)",
+                        d.cfg.node, (int)pid, buf + i + 6);
+                    killed++;
+                }
+                break;
+            }
+        }
+    }
+    closedir(dir);
+    return killed;
+}
+
 /* A node that is fenced, or was never unfenced, must not run VMs: stop them, every tick. */
 static void
 enforce_no_vms(void)
 {
-    unsigned int destroyed = 0, running = 0;
+    unsigned int destroyed = 0, running = 0, killed;
     int rc;
 
     if (d.cfg.no_libvirt) {
         return;
     }
+    /*
+     * SIGKILL first: a graceful destroy waits for QEMU to exit on SIGTERM (libvirt polls every
+     * 200 ms and escalates after seconds), and the fencer has told Pacemaker to start these VMs
+     * elsewhere after a short, fixed wait (fence_drover's victim_stop_ms). A killed guest stops
+     * executing at once; libvirt's destroy below then only cleans up.
+     */
+    killed = kill_all_qemus();
     if (d.vm != NULL && !dr_vm_conn_is_alive(d.vm)) {
         dr_vm_conn_close(d.vm);
         d.vm = NULL;
     }
     if (d.vm == NULL &&
         dr_vm_conn_open(d.cfg.libvirt_uri[0] ? d.cfg.libvirt_uri : NULL, &d.vm) < 0) {
-        LOG(LOG_ERR, "cannot reach libvirt to stop this node's VMs; retrying");
+        LOG(LOG_ERR, "cannot reach libvirt to clean up after killing %u QEMU(s)", killed);
+        d.vms_destroyed += killed;
         return;
     }
     rc = dr_vm_destroy_all(d.vm, &destroyed, &running);
+    if (destroyed < killed) {
+        destroyed = killed;
+    }
     d.vms_destroyed += destroyed;
     if (destroyed > 0) {
         LOG(LOG_ERR, "node %s is %s: stopped %u VM(s) %" PRId64 " ms after the key was found gone",
@@ -294,7 +357,8 @@ enforce_no_vms(void)
             dr__now_ms() - d.fenced_at_ms);
     }
     if (rc < 0 && running > 0) {
-        LOG(LOG_ERR, "%u VM(s) still running on fenced node %s; retrying", running, d.cfg.node);
+        LOG(LOG_ERR, "%u VM(s) still running on fenced node %s after destroy; retrying", running,
+            d.cfg.node);
     }
 }
 
@@ -632,7 +696,7 @@ usage(FILE *f)
                "  --initiator IQN            initiator name for iscsi:// devices\n"
                "                             (default iqn.2026-11.org.drover:NODE)\n"
                "  --reservation-type TYPE    default wero\n"
-               "  --watch-interval-ms N      how often the own key is checked (default 200)\n"
+               "  --watch-interval-ms N      how often the own key is checked (default 100)\n"
                "  --timeout-ms N             login and command timeout (default 2000)\n"
                "  --unfence-at-start yes|no  register on an empty device at start (default yes)\n"
                "  --libvirt-uri URI          default qemu:///system\n"
@@ -726,7 +790,7 @@ parse_args(int argc, char **argv)
     int o, rc = 0;
 
     c->type = DR_PR_TYPE_WRITE_EXCLUSIVE_RO;
-    c->watch_interval_ms = 200;
+    c->watch_interval_ms = 100;
     c->timeout_ms = 2000;
     c->unfence_at_start = true;
     snprintf(c->ipc_name, sizeof(c->ipc_name), "%s", DR_DAEMON_IPC_NAME);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "drover/daemon.h"
 #include "drover/error.h"
@@ -20,6 +21,7 @@ struct fence_ctx {
     uint64_t plug_key;
     bool daemon_up;
     bool abort_unsupported; /* learned once; logged once */
+    bool removed;           /* this call removed the victim's key from some device */
 };
 
 static bool
@@ -211,6 +213,7 @@ off_one(struct fence_ctx *c, const char *spec)
         if (rc < 0) {
             goto out;
         }
+        c->removed = true;
     }
     if (!daemon) {
         rc = ensure_reserved(c, spec, dev);
@@ -368,6 +371,22 @@ dr_fence_run(struct dr_fence_args *a, bool *off)
             rc = off_one(&c, a->devices[i]);
             if (rc < 0 && first == 0) {
                 first = rc;
+            }
+        }
+        if (first == 0 && c.removed && a->victim_stop_ms > 0) {
+            /*
+             * The key is gone, but the victim's VMs run until its droverd notices (one watch
+             * interval) and stops them. Pacemaker starts them elsewhere the moment this call
+             * succeeds: so succeed only once the victim's bound has passed, or a VM would run on
+             * two nodes for that long.
+             */
+            struct timespec ts = {(time_t)(a->victim_stop_ms / 1000),
+                                  (long)(a->victim_stop_ms % 1000) * 1000000L};
+
+            dr_info("%s is off the storage; waiting %u ms (victim_stop_ms) for its droverd to "
+                    "stop its VMs",
+                    a->plug, a->victim_stop_ms);
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
             }
         }
         return first;

@@ -58,6 +58,7 @@ dr_fence_args_init(struct dr_fence_args *a)
     memset(a, 0, sizeof(*a));
     a->type = DR_PR_TYPE_WRITE_EXCLUSIVE_RO;
     a->timeout_ms = 5000;
+    a->victim_stop_ms = 300;
     a->use_daemon = -1;
 }
 
@@ -334,23 +335,11 @@ static bool
 known_key(const char *key)
 {
     static const char *const keys[] = {
-        "action",
-        "option",
-        "plug",
-        "port",
-        "nodename",
-        "local_node",
-        "cluster_name",
-        "corosync_conf",
-        "initiator_prefix",
-        "ipc_name",
-        "devices",
-        "initiators",
-        "reservation_type",
-        "timeout_ms",
-        "use_daemon",
-        "verbose",
-        "debug",
+        "action",           "option",     "plug",           "port",
+        "nodename",         "local_node", "cluster_name",   "corosync_conf",
+        "initiator_prefix", "ipc_name",   "devices",        "initiators",
+        "reservation_type", "timeout_ms", "victim_stop_ms", "use_daemon",
+        "verbose",          "debug",
     };
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         if (strcmp(key, keys[i]) == 0) {
@@ -450,6 +439,13 @@ dr_fence_args_set(struct dr_fence_args *a, const char *key, const char *value, c
         rc = parse_uint(key, value, 100, 600000, &num, err, err_len);
         if (rc == 0) {
             a->timeout_ms = (unsigned int)num;
+        }
+        return rc;
+    }
+    if (strcmp(key, "victim_stop_ms") == 0) {
+        rc = parse_uint(key, value, 0, 60000, &num, err, err_len);
+        if (rc == 0) {
+            a->victim_stop_ms = (unsigned int)num;
         }
         return rc;
     }

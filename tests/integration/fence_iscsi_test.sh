@@ -85,9 +85,19 @@ W1=$!
 writer node2 &
 W2=$!
 sleep 0.3
+VMC_QEMU=$(lab_pids | awk '$1 ~ /qemu.*vm-c/ {print $2; exit}')
+[[ -n $VMC_QEMU ]] && kill -0 "$VMC_QEMU" && t_pass "vm-c's QEMU (pid $VMC_QEMU) runs before the fence" ||
+    t_fail "cannot find vm-c's QEMU before the fence"
 t0=$(t_ms)
 t_expect_out 0 'Success: node3 fenced' "fence_drover off node3 exits 0" fence_in node1 off node3
 t_off=$(t_ms)
+# The law: when the fence reports success, Pacemaker starts the VM elsewhere at once. By then
+# the fenced node's guest must no longer execute: its QEMU is gone.
+if [[ -n $VMC_QEMU ]] && ! kill -0 "$VMC_QEMU" 2>/dev/null; then
+    t_pass "vm-c's QEMU was dead when fence_drover reported success ($((t_off - t0)) ms)"
+else
+    t_fail "vm-c's QEMU ${VMC_QEMU:-?} still ran when fence_drover reported success"
+fi
 sleep 0.3
 touch "$LAB_DIR/stop-writers"
 wait "$W1" "$W2"
@@ -113,7 +123,7 @@ t_expect_out 0 'Status: ON' "status reports node2 on (exit 0)" fence_in node1 st
 # droverd on node3 saw its key vanish: the VM must be gone within its bound.
 if t_wait_for 10 eval '[ -z "$(lab_vm_list node3)" ]'; then
     t_gone=$(t_ms)
-    t_pass "node3's droverd destroyed vm-c $((t_gone - t_off)) ms after fence_drover returned"
+    t_pass "libvirt on node3 shows vm-c shut off $((t_gone - t_off)) ms after fence_drover returned"
 else
     t_fail "vm-c still runs on fenced node3"
 fi

@@ -67,11 +67,13 @@ struct dr_fence_args {
     size_t n_devices;
     struct dr_fence_initiator initiators[DR_FENCE_MAX_NODES];
     size_t n_initiators;
-    char *initiator_prefix;  /**< IQN of an unmapped node = prefix + node name */
-    enum dr_pr_type type;    /**< reservation type; default WERO */
-    unsigned int timeout_ms; /**< per device and per command; default 5000 */
-    char *ipc_name;          /**< droverd's IPC name; default DR_DAEMON_IPC_NAME */
-    int use_daemon;          /**< 1 yes (required), 0 no, -1 auto (default) */
+    char *initiator_prefix;      /**< IQN of an unmapped node = prefix + node name */
+    enum dr_pr_type type;        /**< reservation type; default WERO */
+    unsigned int timeout_ms;     /**< per device and per command; default 5000 */
+    unsigned int victim_stop_ms; /**< after off: how long the victim's droverd may take to stop
+                                    its VMs; off returns only then (default 300) */
+    char *ipc_name;              /**< droverd's IPC name; default DR_DAEMON_IPC_NAME */
+    int use_daemon;              /**< 1 yes (required), 0 no, -1 auto (default) */
     bool verbose;
     bool debug;
 };
@@ -85,10 +87,10 @@ void dr_fence_args_free(struct dr_fence_args *a);
 /**
  * Set one parameter by its fencer name (`action`, `plug`, `port`, `nodename` (the target, as
  * Pacemaker passes it), `local_node`, `devices`, `cluster_name`, `corosync_conf`, `initiators`,
- * `initiator_prefix`, `reservation_type`, `timeout_ms`, `ipc_name`, `use_daemon`, `verbose`,
- * `debug`; `option` is an old alias of `action`). \param[out] err a message naming the problem,
- * written on failure (size \p err_len). \return 0; -ENOENT for an unknown parameter; -EINVAL for a
- * malformed value; -E2BIG when a list exceeds its maximum; -ENOMEM.
+ * `initiator_prefix`, `reservation_type`, `timeout_ms`, `victim_stop_ms`, `ipc_name`, `use_daemon`,
+ * `verbose`, `debug`; `option` is an old alias of `action`). \param[out] err a message naming the
+ * problem, written on failure (size \p err_len). \return 0; -ENOENT for an unknown parameter;
+ * -EINVAL for a malformed value; -E2BIG when a list exceeds its maximum; -ENOMEM.
  */
 int dr_fence_args_set(struct dr_fence_args *a, const char *key, const char *value, char *err,
                       size_t err_len);
