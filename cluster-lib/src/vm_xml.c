@@ -221,21 +221,69 @@ out:
     return rc;
 }
 
+/* \p xml (a domain without <uuid>) with <uuid>\p uuid</uuid> added, in *out (to be freed). */
+static int
+with_uuid(const char *xml, size_t len, const char *xml_path, const char *uuid, char **out)
+{
+    xmlDocPtr doc;
+    xmlChar *buf = NULL;
+    int n = 0;
+
+    if (len > (size_t)INT32_MAX) {
+        return -EFBIG;
+    }
+    doc = xmlReadMemory(xml, (int)len, xml_path, NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (doc == NULL || xmlDocGetRootElement(doc) == NULL) {
+        xmlFreeDoc(doc);
+        return -EINVAL;
+    }
+    if (xmlNewTextChild(xmlDocGetRootElement(doc), NULL, BAD_CAST "uuid", BAD_CAST uuid) != NULL) {
+        xmlDocDumpMemory(doc, &buf, &n);
+    }
+    xmlFreeDoc(doc);
+    if (buf == NULL) {
+        return -ENOMEM;
+    }
+    *out = strdup((const char *)buf);
+    xmlFree(buf);
+    return *out != NULL ? 0 : -ENOMEM;
+}
+
 int
 dr_vm_define_file(struct dr_vm_conn *conn, const char *xml_path, struct dr_vm **out)
 {
-    virDomainPtr dom;
-    char *xml = NULL;
+    char name[256], uuid[VIR_UUID_STRING_BUFLEN];
+    virDomainPtr dom, old;
+    char *xml = NULL, *fixed = NULL;
+    size_t len = 0;
     int rc;
 
     if (conn == NULL || xml_path == NULL || out == NULL) {
         return -EINVAL;
     }
-    rc = dr__vm_read_file(xml_path, &xml, NULL);
+    rc = dr__vm_read_file(xml_path, &xml, &len);
     if (rc < 0) {
         return rc;
     }
-    dom = virDomainDefineXML(conn->conn, xml);
+    /*
+     * An XML without <uuid> gets a new random UUID from libvirt each time it is parsed, and
+     * libvirt refuses to redefine an existing domain under another UUID ("already exists with
+     * uuid"). Such an XML means "the domain of this name": keep the UUID it has on this node.
+     */
+    if (dr_vm_xml_identity(xml_path, name, sizeof(name), uuid, sizeof(uuid)) == 0 &&
+        uuid[0] == '\0' && (old = virDomainLookupByName(conn->conn, name)) != NULL) {
+        if (virDomainGetUUIDString(old, uuid) == 0) {
+            rc = with_uuid(xml, len, xml_path, uuid, &fixed);
+        }
+        virDomainFree(old);
+        if (rc < 0) {
+            free(xml);
+            return rc;
+        }
+    }
+    dom = virDomainDefineXML(conn->conn, fixed != NULL ? fixed : xml);
+    free(fixed);
     free(xml);
     if (dom == NULL) {
         return dr__vm_error(xml_path);

@@ -177,6 +177,46 @@ test_define_file(void **state)
     dr_vm_conn_close(conn);
 }
 
+/* Defines the domain of path again: it keeps UUID and is in STATE. */
+static void
+redefine_check(struct dr_vm_conn *conn, const char *uuid, enum dr_vm_state state)
+{
+    struct dr_vm *vm = NULL;
+    struct dr_vm_info info;
+
+    assert_int_equal(dr_vm_define_file(conn, path, &vm), 0);
+    assert_int_equal(dr_vm_get_info(vm, &info), 0);
+    assert_string_equal(info.uuid, uuid);
+    assert_int_equal(info.state, state);
+    if (state == DR_VM_STATE_RUNNING) {
+        assert_int_equal(dr_vm_stop(vm, 1000, true), 0);
+    }
+    dr_vm_free(vm);
+}
+
+/* An XML without <uuid> defines the domain again under the UUID it has (libvirt would refuse
+ * the random UUID it makes up for such an XML: "already exists with uuid"), running or not. */
+static void
+test_define_file_no_uuid_again(void **state)
+{
+    struct dr_vm_conn *conn = NULL;
+    struct dr_vm *vm = NULL;
+    struct dr_vm_info first;
+
+    (void)state;
+    assert_int_equal(dr_vm_conn_open("test:///default", &conn), 0);
+    write_xml("<domain type='test'><name>nouuid</name>"
+              "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+              "<os><type>hvm</type></os></domain>");
+    assert_int_equal(dr_vm_define_file(conn, path, &vm), 0);
+    assert_int_equal(dr_vm_get_info(vm, &first), 0);
+    assert_int_equal(dr_vm_start(vm), 0);
+    dr_vm_free(vm);
+    redefine_check(conn, first.uuid, DR_VM_STATE_RUNNING); /* and stops it */
+    redefine_check(conn, first.uuid, DR_VM_STATE_SHUTOFF);
+    dr_vm_conn_close(conn);
+}
+
 int
 main(void)
 {
@@ -187,6 +227,7 @@ main(void)
         cmocka_unit_test_teardown(test_small_buffers, cleanup),
         cmocka_unit_test_teardown(test_unreadable, cleanup),
         cmocka_unit_test_teardown(test_define_file, cleanup),
+        cmocka_unit_test_teardown(test_define_file_no_uuid_again, cleanup),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
