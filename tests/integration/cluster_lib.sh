@@ -219,35 +219,52 @@ cl_guest_progress() # NODE DOM AFTER_STATS [TIMEOUT_S]
     return 1
 }
 
-# Checks that DOM, which ran with BEFORE_STATS, goes on on NODE without a restart (uptime and
-# heartbeat count went on) and with a clean memory checker.
+# The first complete heartbeat DOM wrote to NODE's console since cl_log_mark.
+cl_first_beat_since() # NODE DOM
+{
+    local k
+    k=$(lab__node_num "$1") || return 1
+    tail -c +"$((${CL_CON_MARK[$2/$k]:-0} + 1))" "$(lab__console_file "$k" "$2")" 2>/dev/null |
+        tr -d '\r' | grep -a -m 1 '^DRLAB beat=.* end$' | sed 's/^DRLAB //; s/ end$//'
+}
+
+# Checks that DOM, which ran with BEFORE_STATS before cl_log_mark, goes on on NODE without a
+# restart and with a clean memory checker. No restart: the first heartbeat on NODE's console
+# since the mark continues the guest's count (a guest booted again starts at beat 1, with an
+# uptime of seconds), and uptime and count go on from there.
 cl_guest_check() # NODE DOM BEFORE_STATS WHAT
 {
-    local node=$1 dom=$2 before=$3 what=$4 after
+    local node=$1 dom=$2 before=$3 what=$4 after first
     if ! after=$(cl_guest_progress "$node" "$dom" "$before" 90); then
         t_fail "$what: $dom goes on writing on $node (now: $(lab_guest_stats "$node" "$dom" 2>&1))"
         return 1
     fi
-    t_log "$what: $dom on $node: $after"
+    first=$(cl_first_beat_since "$node" "$dom")
+    t_log "$what: $dom on $node: first heartbeat there since: $first; now: $after"
     [[ $(t_stat errors "$after") == 0 && $(t_stat lost "$after") == 0 ]] &&
         t_pass "$what: $dom's memory checker reports zero errors ($(t_stat passes "$after") passes)" ||
         t_fail "$what: $dom's memory checker reports: $after"
-    (($(t_stat uptime_ms "$after") > $(t_stat uptime_ms "$before") &&
-        $(t_stat beat "$after") > $(t_stat beat "$before"))) &&
-        t_pass "$what: $dom's uptime went on ($(t_stat uptime_ms "$before") -> $(t_stat uptime_ms "$after") ms): not restarted" ||
-        t_fail "$what: $dom was restarted: before $before, after $after"
+    [[ -n $first ]] && (($(t_stat beat "$first") > $(t_stat beat "$before") &&
+        $(t_stat uptime_ms "$first") > $(t_stat uptime_ms "$before") &&
+        $(t_stat uptime_ms "$after") > $(t_stat uptime_ms "$first"))) &&
+        t_pass "$what: $dom not restarted: beat $(t_stat beat "$before") -> $(t_stat beat "$first") (first on $node) -> $(t_stat beat "$after"), uptime $(t_stat uptime_ms "$before") -> $(t_stat uptime_ms "$first") -> $(t_stat uptime_ms "$after") ms" ||
+        t_fail "$what: $dom was restarted: before '$before', first on $node since '$first', now '$after'"
     CL_STATS=$after
 }
 
 # ------------------------------------------------------------------------- Pacemaker's logs
 
-cl_log_mark() # remembers the size of every node's Pacemaker log
+cl_log_mark() # remembers the size of every node's Pacemaker log and guest consoles
 {
-    local k f
+    local k f d
     CL_LOG_MARK=()
+    declare -gA CL_CON_MARK=()
     for ((k = 1; k <= LAB_NODES; k++)); do
         f=$LAB_DIR/node$k/log/pacemaker/pacemaker.log
         CL_LOG_MARK[k]=$(stat -c %s "$f" 2>/dev/null || echo 0)
+        for d in "${CL_DOMS[@]}"; do
+            CL_CON_MARK[$d/$k]=$(stat -c %s "$(lab__console_file "$k" "$d")" 2>/dev/null || echo 0)
+        done
     done
 }
 
