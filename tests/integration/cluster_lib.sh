@@ -32,12 +32,12 @@ cl_cleanup()
     lab_down >/dev/null 2>&1
 }
 
-# Waits (up to CL_QUIET_WAIT_S, default 180) while a guest QEMU of another lab keeps more than
+# Waits (up to CL_QUIET_WAIT_S, default 120) while a guest QEMU of another lab keeps more than
 # 30 % of a core busy: someone may be migrating or benchmarking on these 2 cores, and TCG guests
 # would time out. Goes ahead after the wait, saying so.
 cl_wait_machine_quiet()
 {
-    local end=$(($(t_ms) + ${CL_QUIET_WAIT_S:-180} * 1000)) t0 p busy c1
+    local end=$(($(t_ms) + ${CL_QUIET_WAIT_S:-120} * 1000)) t0 p busy c1
     local -A ticks0=()
     t0=$(t_ms)
     while :; do
