@@ -5,6 +5,7 @@
 #
 #   tests/bench/run.sh                      # all benchmarks
 #   tests/bench/run.sh iscsi | sgio | vm    # one of them (vm: knobs in vm_bench.sh)
+#   tests/bench/run.sh vmcrash              # VM killed -> running again (vm_crash_bench.sh)
 # Environment: DR_BUILD_DIR (default build-bench; built here with -DDR_TESTS=OFF if missing),
 # DR_BENCH_N (host runs per series, default 21), DR_BENCH_WATCH_MS (default "100 200"),
 # DR_BENCH_GUEST_N (guest cycles per tool, default 15), DR_BENCH_RESULTS (raw samples and
@@ -15,7 +16,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 export DR_BUILD_DIR DR_BENCH_RESULTS
 which=${1:-all}
-case $which in all | iscsi | sgio | vm) ;; *) echo "usage: $0 [all|iscsi|sgio|vm]"; exit 2 ;; esac
+case $which in all | iscsi | sgio | vm | vmcrash) ;; *) echo "usage: $0 [all|iscsi|sgio|vm|vmcrash]"; exit 2 ;; esac
 
 if [[ ! -x $DR_BUILD_DIR/stonith/fence_drover || ! -x $DR_BUILD_DIR/droverd/droverd ||
     ! -x $DR_BUILD_DIR/agents/vm ]]; then
@@ -40,8 +41,9 @@ bench()
     { echo; sed -n '/^### /,$p' "$out"; } >>"$TABLES"
     ((r == 0)) || rc=1
 }
-[[ $which == sgio || $which == vm ]] || bench iscsi fence_bench.sh
-[[ $which == iscsi || $which == vm ]] || bench sgio sgio_bench.sh
-[[ $which == iscsi || $which == sgio ]] || bench vm vm_bench.sh
+[[ $which == sgio || $which == vm || $which == vmcrash ]] || bench iscsi fence_bench.sh
+[[ $which == iscsi || $which == vm || $which == vmcrash ]] || bench sgio sgio_bench.sh
+[[ $which == iscsi || $which == sgio || $which == vmcrash ]] || bench vm vm_bench.sh
+[[ $which == all || $which == vmcrash ]] && bench vmcrash vm_crash_bench.sh
 cat "$TABLES"
 exit "$rc"
