@@ -139,6 +139,7 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *
     const char *why = NULL;
     char resource[256] = "", name[256] = "";
     struct entry *e;
+    bool was_running;
 
     (void)conn;
     (void)opaque;
@@ -152,12 +153,31 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *
         why = "crashed";
     }
     pthread_mutex_lock(&w.lock);
+    {
+        char uuid[VIR_UUID_STRING_BUFLEN] = "";
+        struct entry *before = NULL;
+
+        if (virDomainGetUUIDString(dom, uuid) == 0) {
+            before = find(uuid, false);
+        }
+        if (before == NULL && virDomainGetName(dom) != NULL) {
+            before = find(virDomainGetName(dom), false);
+        }
+        /* Only a VM that ran here can fail here: an incoming migration that fails, or a
+         * domain that was merely defined, is not this node's resource failing. */
+        was_running =
+            before != NULL && before->present &&
+            (before->state == DR_VM_STATE_RUNNING || before->state == DR_VM_STATE_PAUSED ||
+             before->state == DR_VM_STATE_PAUSED_IO_ERROR ||
+             before->state == DR_VM_STATE_SHUTTING_DOWN);
+    }
     e = update(dom);
     if (e != NULL && event == VIR_DOMAIN_EVENT_UNDEFINED && e->state == DR_VM_STATE_SHUTOFF) {
-        e->present = false; /* migrated away and undefined, or removed: not on this node */
+        e->present = false;    /* migrated away and undefined, or removed: not on this node */
+        e->resource[0] = '\0'; /* the agent tells us again when it runs here */
     }
-    if (e != NULL && why != NULL && e->resource[0] != '\0' && dr__now_ms() >= e->busy_until_ms &&
-        !w.quiet) {
+    if (e != NULL && why != NULL && was_running && e->resource[0] != '\0' &&
+        dr__now_ms() >= e->busy_until_ms && !w.quiet) {
         snprintf(resource, sizeof(resource), "%s", e->resource);
         snprintf(name, sizeof(name), "%s", e->name);
     }
