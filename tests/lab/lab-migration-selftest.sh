@@ -12,44 +12,14 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-FAILED=0
 GUEST=g1
 GUEST_MIB=256
 WRITER_MIB=64
 RATE_MIB_S=50
 
-say()
-{
-    printf '%s migration-selftest: %s\n' "$(date +%T.%3N)" "$*"
-}
-
-check() # DESCRIPTION CMD...
-{
-    local what=$1
-    shift
-    if "$@"; then
-        say "ok   $what"
-    else
-        say "FAIL $what"
-        FAILED=1
-    fi
-}
-
-skip_or_fail() # REASON
-{
-    if [[ ${CI:-} == true ]]; then
-        say "FAIL $1 (CI=true: a missing prerequisite is a failure)"
-        exit 1
-    fi
-    say "SKIP $1"
-    exit 77
-}
-
-ms()
-{
-    local t=${EPOCHREALTIME/./}
-    echo $((t / 1000))
-}
+SELFTEST_NAME=migration-selftest
+# shellcheck source=selftest-lib.sh
+source "$HERE/selftest-lib.sh"
 
 [[ $EUID == 0 ]] || skip_or_fail "needs root"
 # shellcheck source=lab.sh

@@ -6,40 +6,9 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-FAILED=0
-
-say()
-{
-    printf '%s selftest: %s\n' "$(date +%T.%3N)" "$*"
-}
-
-check() # DESCRIPTION CMD...
-{
-    local what=$1
-    shift
-    if "$@"; then
-        say "ok   $what"
-    else
-        say "FAIL $what"
-        FAILED=1
-    fi
-}
-
-skip_or_fail() # REASON
-{
-    if [[ ${CI:-} == true ]]; then
-        say "FAIL $1 (CI=true: a missing prerequisite is a failure)"
-        exit 1
-    fi
-    say "SKIP $1"
-    exit 77
-}
-
-ms()
-{
-    local t=${EPOCHREALTIME/./}
-    echo $((t / 1000))
-}
+SELFTEST_NAME=selftest
+# shellcheck source=selftest-lib.sh
+source "$HERE/selftest-lib.sh"
 
 [[ $EUID == 0 ]] || skip_or_fail "needs root"
 # shellcheck source=lab.sh
