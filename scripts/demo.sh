@@ -67,9 +67,15 @@ say "every node may write to the shared LUN"
 for n in node1 node2 node3; do run lab_exec $n "$DROVER" probe "$URL"; done
 
 say "node1 fences node3 (Pacemaker's fencer would run exactly this)"
+QPID=$(lab_pids | awk '$1 ~ /qemu.*web1/ {print $2; exit}')
 t=$(t_ms)
 run fence_in node1 off node3
-mark "fence_drover off node3 returned ($(($(t_ms) - t)) ms)"
+mark "fence_drover off node3 returned ($(($(t_ms) - t)) ms, incl. the victim_stop_ms wait)"
+if [[ -n $QPID ]] && ! kill -0 "$QPID" 2>/dev/null; then
+    mark "web1's QEMU (pid $QPID) was already dead when the fence returned"
+else
+    mark "web1's QEMU ${QPID:-?} STILL RAN when the fence returned"
+fi
 t_off=$(t_ms)
 run lab_exec node1 "$DROVER" keys "$URL"
 run lab_exec node3 "$DROVER" probe "$URL"
@@ -78,7 +84,7 @@ run fence_in node1 status node3
 
 say "node3's droverd saw its key vanish: its VM must stop"
 if t_wait_for 10 eval '[ -z "$(lab_vm_list node3)" ]'; then
-    mark "web1 stopped on fenced node3 ($(($(t_ms) - t_off)) ms after the fence returned)"
+    mark "libvirt on node3 shows web1 shut off ($(($(t_ms) - t_off)) ms after the fence returned)"
 else
     mark "web1 STILL RUNNING on node3"
 fi
