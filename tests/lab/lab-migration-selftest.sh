@@ -194,33 +194,14 @@ check "the LUN holds the guest's sequence (${lun_seq:-none} >= $(stat_of seq "$s
 check "the console on node2 shows the guest's time there" \
     grep -q "^DRLAB beat=" <(lab_vm_console node2 "$GUEST")
 
-lab_pids >/dev/null
-records=$(cat "$LAB_DIR"/pids/*.pid)
-trap - EXIT
-t8=$(ms)
-down_rc=0
-lab_down || down_rc=$?
-t9=$(ms)
-
-all_recorded_gone()
-{
-    local pid st left=
-    while read -r pid st; do
-        lab__pid_alive "$pid" "$st" && left="$left $pid"
-    done <<<"$records"
-    [[ -z $left ]] || say "still running:$left"
-    [[ -z $left ]]
-}
-check "lab_down succeeded" test "$down_rc" = 0
-check "every recorded process (QEMUs included) is gone" all_recorded_gone
-check "no namespace with prefix $LAB_PREFIX is left" test -z "$(lab__netns_list)"
+selftest_down "every recorded process (QEMUs included) is gone"
 
 for r in "${RESULTS[@]}"; do
     say "migration $r"
 done
 say "times (ms): qemu fetch $((t1 - t0)), guest build $((t2 - t1)), lab+libvirt up $((t3 - t2))," \
     "guest start $((t4 - t3)), migration 1 $((t6 - t5)), migration 2 $((t7 - t6))" \
-    "(each incl. 2 writer passes), lab_down $((t9 - t8)), total $((t9 - t0))"
+    "(each incl. 2 writer passes), lab_down $DOWN_MS, total $((DOWN_END - t0))"
 if ((FAILED)); then
     say "FAILED"
     exit 1

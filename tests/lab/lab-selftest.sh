@@ -131,35 +131,14 @@ check "vm1's QEMU is alive, in node1's namespaces" qemu_alive_in_node node1 vm1
 check "vm1's QEMU reports running" qemu_says_running node1 vm1
 
 # What lab_down must stop: every record, with its start time to tell PID reuse apart.
-lab_pids >/dev/null
-records=$(cat "$LAB_DIR"/pids/*.pid)
 say "recorded processes: $(lab_pids | tr '\n' ' ')"
-
-trap - EXIT
-t4=$(ms)
-down_rc=0
-lab_down || down_rc=$?
-t5=$(ms)
-
-all_recorded_gone()
-{
-    local pid st left=
-    while read -r pid st; do
-        lab__pid_alive "$pid" "$st" && left="$left $pid"
-    done <<<"$records"
-    [[ -z $left ]] || say "still running:$left"
-    [[ -z $left ]]
-}
-
-check "lab_down succeeded" test "$down_rc" = 0
-check "every recorded process is gone" all_recorded_gone
-check "no namespace with prefix $LAB_PREFIX is left" test -z "$(lab__netns_list)"
+selftest_down "every recorded process is gone"
 if [[ ${KEEP:-0} != 1 ]]; then
     check "the state dir is removed" test ! -e "$LAB_DIR"
 fi
 check "lab_down a second time is harmless" lab_down
 
-say "times (ms): lab_up $((t1 - t0)), libvirt up $((t2 - t1)), vm start $((t3 - t2)), lab_down $((t5 - t4))"
+say "times (ms): lab_up $((t1 - t0)), libvirt up $((t2 - t1)), vm start $((t3 - t2)), lab_down $DOWN_MS"
 if ((FAILED)); then
     say "FAILED"
     exit 1

@@ -35,3 +35,25 @@ ms()
     local t=${EPOCHREALTIME/./}
     echo $((t / 1000))
 }
+
+# selftest_down [WHAT]: lab_down, then check that every process the lab recorded and every
+# namespace with its prefix is gone. Sets DOWN_MS (how long lab_down took) and DOWN_END (ms).
+selftest_down()
+{
+    local what=${1:-every recorded process is gone} records t0 down_rc=0 pid st left=
+
+    lab_pids >/dev/null
+    records=$(cat "$LAB_DIR"/pids/*.pid)
+    trap - EXIT
+    t0=$(ms)
+    lab_down || down_rc=$?
+    DOWN_END=$(ms)
+    DOWN_MS=$((DOWN_END - t0))
+    check "lab_down succeeded" test "$down_rc" = 0
+    while read -r pid st; do
+        lab__pid_alive "$pid" "$st" && left="$left $pid"
+    done <<<"$records"
+    [[ -z $left ]] || say "still running:$left"
+    check "$what" test -z "$left"
+    check "no namespace with prefix $LAB_PREFIX is left" test -z "$(lab__netns_list)"
+}
