@@ -12,6 +12,7 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
+. "$HERE/cluster_lib.sh" # its log helpers (this test sets its own lab up)
 if [[ $EUID != 0 ]]; then
     echo "needs root: $([[ ${CI:-} == true ]] && echo FATAL under CI=true || echo SKIP)"
     [[ ${CI:-} != true ]] && exit 77 || exit 1
@@ -109,26 +110,6 @@ droverd_registered() # NODE
     lab_exec "$1" "$DROVER" status 2>/dev/null | grep -q '^node=.* state=registered '
 }
 
-log_ms() # "Mon DD HH:MM:SS.mmm" (Pacemaker's log time) -> epoch ms
-{
-    date -d "$1" +%s%3N
-}
-
-# The time of the first line of the nodes' Pacemaker logs that matches ERE and was written
-# after AFTER_MS, in epoch ms.
-first_log_ms() # ERE AFTER_MS
-{
-    local line t
-    while read -r line; do
-        t=$(log_ms "${line:0:19}") || continue
-        if ((t >= $2)); then
-            echo "$t"
-            return 0
-        fi
-    done < <(cat "$LAB_DIR"/node*/log/pacemaker/pacemaker.log 2>/dev/null | grep -E "$1" | sort)
-    return 1
-}
-
 # ------------------------------------------------------------------------------- the test
 
 T0=$(t_ms)
@@ -174,9 +155,9 @@ t_expect_out 0 "^node[0-9]\$" "$RSC runs on one survivor ($NEWNODE)" echo "$NEWN
 [[ $NEWNODE != "$VICTIM" ]] && t_pass "not on $VICTIM" || t_fail "$RSC on the dead $VICTIM"
 
 # The order, in ms, from the nodes' logs and the sampler.
-FENCE_MS=$(first_log_ms "Operation '(reboot|off)' targeting $VICTIM by node[0-9]+ .*: OK" \
+FENCE_MS=$(cl_first_log_ms "Operation '(reboot|off)' targeting $VICTIM by node[0-9]+ .*: OK" \
     "$T_KILL") || FENCE_MS=
-START_REQ_MS=$(first_log_ms "Initiating start operation ${RSC}_start_0 (locally )?on $NEWNODE" \
+START_REQ_MS=$(cl_first_log_ms "Initiating start operation ${RSC}_start_0 (locally )?on $NEWNODE" \
     "$T_KILL") || START_REQ_MS=
 QEMU_MS=$(awk -v n="$NEWNODE" -v t="$T_KILL" '$1 > t && (" " $0 " ") ~ (" " n " ") { print $1; exit }' "$SAMPLES")
 t_log "kill $T_KILL, fence ok ${FENCE_MS:-?}, start requested ${START_REQ_MS:-?}, QEMU seen ${QEMU_MS:-?}"

@@ -277,6 +277,26 @@ cl_log_since() # the lines every node's Pacemaker logged since cl_log_mark, by t
     done | sort -s -k1,3
 }
 
+cl_log_ms() # "Mon DD HH:MM:SS.mmm" (Pacemaker's and corosync's log time) -> epoch ms
+{
+    date -d "$1" +%s%3N
+}
+
+# The time, in epoch ms, of the first line matching ERE that was written at or after AFTER_MS
+# in any node's LOG (pacemaker: pacemaker/pacemaker.log, corosync: corosync/corosync.log).
+cl_first_log_ms() # ERE AFTER_MS [pacemaker|corosync]
+{
+    local line t l=${3:-pacemaker}
+    while read -r line; do
+        t=$(cl_log_ms "${line:0:19}") || continue
+        if ((t >= $2)); then
+            echo "$t"
+            return 0
+        fi
+    done < <(cat "$LAB_DIR"/node*/log/"$l/$l".log 2>/dev/null | grep -E "$1" | sort -s -k1,3)
+    return 1
+}
+
 # Checks, in the Pacemaker logs since the mark, that RESOURCE moved FROM -> TO by live
 # migration: migrate_to on FROM and migrate_from on TO succeeded, and no start of it was
 # requested anywhere (a stop + start would have been a restart). Sets CL_MIG_MS to the
