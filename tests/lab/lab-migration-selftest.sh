@@ -7,7 +7,12 @@
 # of the previous pass, and keeps a sequence number on an iSCSI LUN (QEMU's libiscsi). The
 # guest goes node1 -> node2 -> node1 with `virsh migrate --live --p2p`; after each move its
 # checker must report zero stale pages, its uptime must prove it was not restarted, and its
-# disk sequence must continue. Runs as root, ~1 minute.
+# disk sequence must continue. The guest has a virtio NIC on the guests' network (vm,
+# 198.18.4.0/24, LAB_GUEST_NET=1; a bridge in each node joined to the switch): with nothing
+# sent to the guest during the first move, the switch must have its MAC on node2's port right
+# after it (QEMU's self-announce; the entry on node1's port would otherwise stay for the
+# bridge's 300 s ageing time); during the second move a client pings it every 5 ms and must get
+# replies from node1 after it, and no duplicates. Runs as root, ~1 minute.
 # Exit 0 = pass, 1 = fail, 77 = skipped (never under CI=true).
 set -euo pipefail
 
@@ -102,6 +107,16 @@ in_range() # VALUE LOW HIGH
     [[ $1 =~ ^[0-9]+$ ]] && (($1 >= $2 && $1 <= $3))
 }
 
+client_reaches() # the client gets replies from the guest
+{
+    lab_exec client ping -c 3 -i 0.2 -W 2 -q "$(lab_guest_addr "$GUEST")" >/dev/null
+}
+
+switch_port_is() # NODE: the switch has the guest's MAC on NODE's port
+{
+    [[ $(lab_guest_port "$GUEST") == "$1" ]]
+}
+
 # ------------------------------------------------------------------------------- the run
 
 trap 'lab_down' EXIT
@@ -124,7 +139,7 @@ check "memwriter counts no error in a clean run" \
 check "memwriter counts a skipped page as one error" \
     bash -c "'$guest/memwriter' -m 4 -n 3 -F | grep -q ' errors=1 passes=3 '"
 
-export LAB_NODES=2 LAB_NETS="hb cli st"
+export LAB_NODES=2 LAB_NETS="hb cli st" LAB_GUEST_NET=1
 lab_up
 lab_libvirt_up node1
 lab_libvirt_up node2
@@ -148,18 +163,27 @@ say "node1 before migrating: $st1"
 check "the guest's writer is running at ~$RATE_MIB_S MiB/s" \
     in_range "$(stat_of rate_mib_s "$st1")" $((RATE_MIB_S / 2)) $((RATE_MIB_S * 3 / 2))
 check "the guest is healthy before migrating" guest_healthy "$st1"
+MAC=$(lab__guest_mac "$(lab_guest_addr "$GUEST")")
+check "its NIC has its address $(lab_guest_addr "$GUEST") and MAC $MAC in the domain XML" \
+    grep -q "<mac address='$MAC'/>" "$xml"
+check "the client reaches the guest on node1" client_reaches
+check "the switch has the guest's MAC on node1's port" switch_port_is node1
 
 declare -a RESULTS=()
 migrate() # FROM TO BEFORE_STATS -> prints the stats after, checks everything
 {
-    local from=$1 to=$2 before=$3 cli0 hb0 st0 cli1 hb1 st1 out mid after
+    local from=$1 to=$2 before=$3 cli0 hb0 st0 cli1 hb1 st1 out mid after port_ms
     cli0=$(rx_bytes "$to" cli) && hb0=$(rx_bytes "$to" hb) && st0=$(rx_bytes "$to" st)
     out=$(lab_vm_migrate "$from" "$to" "$GUEST") || {
         check "live migration $from -> $to" false
         return 1
     }
     cli1=$(rx_bytes "$to" cli) && hb1=$(rx_bytes "$to" hb) && st1=$(rx_bytes "$to" st)
-    say "$from -> $to: $out"
+    port_ms=$(ms)
+    check "$from -> $to: within 1 s the switch has the guest's MAC on $to's port (self-announce)" \
+        lab__wait_for 1 switch_port_is "$to"
+    say "$from -> $to: $out; the switch had it there $(($(ms) - port_ms)) ms after virsh returned:" \
+        "$(bridge -s -n "$LAB_PREFIX-sw" fdb show br "${LAB_PREFIX}brvm" | grep "^$MAC ")"
     RESULTS+=("$from->$to $out")
     check "$from -> $to: the guest runs on $to only" runs_only_on "$to" "$from"
     check "$from -> $to: its definition moved to $to" persistent_only_on "$to" "$from"
@@ -180,11 +204,28 @@ migrate() # FROM TO BEFORE_STATS -> prints the stats after, checks everything
     echo "$after" >"$LAB_DIR/after-$to"
 }
 
+# Nothing is sent to the guest during the first move, so only the guest's own frames after it
+# (QEMU's RARPs, the guest's gratuitous ARP) can move its MAC to node2's port (migrate checks).
 t5=$(ms)
 migrate node1 node2 "$st1" || FAILED=1
+check "node1 -> node2: the client reaches the guest on node2" client_reaches
 t6=$(ms)
 st2=$(cat "$LAB_DIR/after-node2" 2>/dev/null || echo "$st1")
+# The second move with a client pinging every 5 ms: it gets replies after the move, from one
+# copy of the guest.
+lab_guest_ping_start "$GUEST" 5
+sleep 1
+t_move=$(ms)
 migrate node2 node1 "$st2" || FAILED=1
+t_moved=$(ms)
+sleep 1
+ping_st=$(lab_guest_ping_stop "$GUEST")
+say "node2 -> node1: the client's ping every 5 ms: $ping_st"
+RESULTS+=("node2->node1 client ping: $ping_st")
+check "node2 -> node1: the client got replies before and after the move" \
+    test "$(stat_of first "$ping_st")" -lt "$t_move" -a "$(stat_of last "$ping_st")" -gt "$t_moved"
+check "node2 -> node1: no duplicate replies" test "$(stat_of dup "$ping_st")" = 0
+check "node2 -> node1: the switch has the guest's MAC on node1's port" switch_port_is node1
 t7=$(ms)
 st3=$(cat "$LAB_DIR/after-node1" 2>/dev/null || echo "$st2")
 

@@ -19,7 +19,7 @@
 #   lab_up                        networks, storage (tgtd + LUN "fence"), nodes; libvirt if LAB_LIBVIRT=1
 #   lab_down                      stop everything by recorded PID, delete namespaces, rm $LAB_DIR
 #   lab_status                    what runs, with PIDs; namespaces; LUNs; libvirt URIs
-#   lab_exec NODE CMD...          run CMD in node NODE (node1|1..., or "storage") namespaces
+#   lab_exec NODE CMD...          run CMD in node NODE (node1|1..., "storage" or "client") namespaces
 #   lab_lun_add NAME [SIZE_MB]    new target iqn.2026-11.org.drover.lab:NAME, LUN 1; prints its URL
 #   lab_lun_url NAME              prints the URL of an existing LUN
 #   lab_libvirt_up NODE           private libvirtd in NODE's namespaces
@@ -45,6 +45,13 @@
 #                                 prints wall_ms= total_ms= downtime_ms= data_mib=
 #   lab_node_addr NODE NET        the node's address on NET (hb, cli, st)
 #   lab_libvirt_tcp_uri NODE      qemu+tcp URI of NODE's libvirtd on its management address
+# The guests' network (LAB_GUEST_NET=1 lab_up): each guest gets a virtio NIC on bridge brvm of
+# the node it runs on, with its own MAC and address wherever it runs (cmdline drlab_ip=).
+#   lab_guest_addr NAME           its address, 198.18.4.(100 + N) for the Nth guest name
+#   lab_guest_port NAME           the node (or "client") on whose switch port its MAC was learnt
+#   lab_guest_ping_start NAME [INTERVAL_MS]  a client pings it every 5 ms (iputils ping -D)
+#   lab_guest_ping_stop NAME      stops it; prints sent= received= lost= dup= max_gap_ms=
+#                                 gap_end= first= last= median_gap_ms= (what the client saw)
 # The cluster (LAB_CLUSTER=1 lab_up; lab-cluster-selftest.sh shows it at work): every node runs
 # droverd (devices: the LUN "fence"; libvirt: the node's libvirtd when there is one), corosync
 # (configs/corosync/corosync.conf.in: knet link 0 on hb, link 1 on cli, aes256/sha256, a per-lab
@@ -60,7 +67,7 @@
 #   lab_node_stop NODE            clean shutdown: Pacemaker (moves resources away), corosync,
 #                                 droverd, libvirtd, then the node's init
 #   lab_node_start NODE           boots a killed/stopped node: namespaces, libvirtd, the stack
-#   lab_link_cut NODE [NET...]    takes the node's port on NET down: hb, cli, st, or heartbeat
+#   lab_link_cut NODE [NET...]    takes the node's port on NET down: hb, cli, st, vm, or heartbeat
 #                                 (hb + cli: both knet links; the default)
 #   lab_link_heal NODE [NET...]   brings them up again
 #   lab_partition NODE...         splits hb and cli: NODEs on one side, the others on the other
@@ -83,6 +90,8 @@
 #   LAB_MGMT_NET  network of libvirt's TCP listener and p2p control connections (default st)
 #   LAB_MIGRATION_NET  network of the migration data stream: qemu.conf migration_address and
 #                 migration_host on nodes that join it (default cli)
+#   LAB_GUEST_NET 1: lab_up adds the guests' network vm and the client namespace, and guests get
+#                 a NIC on it (default 0: guests without NIC); kept in $LAB_DIR/lab.env
 #   LAB_QEMU_CACHE   unpacked backports QEMU (default /var/cache/drover-test/qemu-backports)
 #   LAB_KERNEL_CACHE unpacked Debian kernels, shared with sgio-guest/run.sh's layout and lock
 #                 (default /var/cache/drover-test/kernel)
@@ -104,10 +113,12 @@
 #   hb  198.18.1.0/24  heartbeat, corosync knet link 0
 #   cli 198.18.2.0/24  client + live migration, knet link 1
 #   st  198.18.3.0/24  storage (iSCSI)
+#   vm  198.18.4.0/24  guests (LAB_GUEST_NET=1): client .10, guests .100 up; nodes only bridge
 #   host part: storage .10 (tgtd on 198.18.3.10:3260), nodeK .(10+K)
 #
 # Namespaces: $LAB_PREFIX-sw holds one bridge per network ($LAB_PREFIX"br"NET); $LAB_PREFIX-st
-# holds tgtd; $LAB_PREFIX-nK is node K's network namespace. Each node also has its own mount,
+# holds tgtd; $LAB_PREFIX-nK is node K's network namespace (with LAB_GUEST_NET=1 also its bridge
+# brvm, joined to the switch by its veth vm); $LAB_PREFIX-cl is the guests' client. Each node also has its own mount,
 # UTS (hostname nodeK), IPC and PID namespaces, held by a small init (PID 1 of the node) that
 # lab_exec enters with nsenter; killing it kills everything left in the node.
 # Every process the lab starts is recorded in $LAB_DIR/pids/NAME.pid as "PID STARTTIME" (the
@@ -277,8 +288,9 @@ lab__net_octet() # NET -> third octet of its 198.18.X.0/24
     hb) echo 1 ;;
     cli) echo 2 ;;
     st) echo 3 ;;
+    vm) echo 4 ;;
     *)
-        lab__err "unknown network '$1' (hb, cli, st)"
+        lab__err "unknown network '$1' (hb, cli, st, vm)"
         return 1
         ;;
     esac
@@ -318,7 +330,7 @@ lab__net_up()
 {
     local sw=$LAB_PREFIX-sw net k
     lab__netns_add "$sw" || return 1
-    for net in hb cli st; do
+    for net in hb cli st $(lab__guest_net); do
         ip -n "$sw" link add "${LAB_PREFIX}br$net" type bridge &&
             ip -n "$sw" link set "${LAB_PREFIX}br$net" up || return 1
     done
@@ -329,6 +341,32 @@ lab__net_up()
         for net in $(lab__node_nets); do
             lab__attach "$LAB_PREFIX-n$k" "$net" "${LAB_PREFIX}n$k$net" $((10 + k)) || return 1
         done
+    done
+    [[ -z $(lab__guest_net) ]] || lab__guest_net_up
+}
+
+lab__guest_net() # "vm" if the lab has the guests' network (LAB_GUEST_NET=1 at lab_up)
+{
+    lab__env
+    [[ ${LAB_GUEST_NET:-0} != 1 ]] || echo vm
+}
+
+# The guests' network vm: in each node a bridge brvm, where libvirt plugs the guests' NICs,
+# joined by a veth (vm in the node) to the switch's bridge, so a guest keeps its address and MAC
+# on every node and the switch learns where it runs from its frames (QEMU's self-announce after
+# a migration). Nodes have no address there. A client namespace ($LAB_PREFIX-cl, 198.18.4.10)
+# reaches the guests from outside, as their users would.
+lab__guest_net_up()
+{
+    local sw=$LAB_PREFIX-sw ns k
+    lab__netns_add "$LAB_PREFIX-cl" && lab__attach "$LAB_PREFIX-cl" vm "${LAB_PREFIX}clvm" 10 ||
+        return 1
+    for ((k = 1; k <= LAB_NODES; k++)); do
+        ns=$LAB_PREFIX-n$k
+        ip -n "$ns" link add brvm type bridge && ip -n "$ns" link set brvm up &&
+            ip -n "$sw" link add "${LAB_PREFIX}n${k}vm" type veth peer name vm netns "$ns" &&
+            ip -n "$sw" link set "${LAB_PREFIX}n${k}vm" master "${LAB_PREFIX}brvm" up &&
+            ip -n "$ns" link set vm master brvm up || return 1
     done
 }
 
@@ -436,6 +474,10 @@ lab_exec() # NODE CMD...
     }
     if [[ $node == storage || $node == st ]]; then
         ip netns exec "$LAB_PREFIX-st" "$@"
+        return
+    fi
+    if [[ $node == client ]]; then
+        ip netns exec "$LAB_PREFIX-cl" "$@"
         return
     fi
     pid=$(lab__node_pid "$node") || return 1
@@ -1011,7 +1053,7 @@ lab__module_closure() # MODULES_DEP NAME -> NAME's .ko path and those it depends
 }
 
 # The guest: Debian's kernel plus an initramfs of busybox-static, tests/lab/guest/init.sh as
-# /init, memwriter (static) and the virtio block modules. Into $LAB_DIR/guest (vmlinuz, initrd,
+# /init, memwriter (static) and the virtio block and network modules. Into $LAB_DIR/guest (vmlinuz, initrd,
 # memwriter); prints that dir. Kept for the lab's life: nodes and migrations share the paths.
 lab_guest_build()
 {
@@ -1048,7 +1090,7 @@ lab__guest_build() # DIR SRC
         return 1
     }
     cp "$g/memwriter" "$r/bin/memwriter" || return 1
-    for m in virtio_pci virtio_blk; do
+    for m in virtio_pci virtio_blk virtio_net; do
         lab__module_closure "$kroot/lib/modules/$kver/modules.dep" "$m" || {
             lab__err "module $m is not in $kver's modules.dep"
             return 1
@@ -1065,12 +1107,19 @@ lab__guest_build() # DIR SRC
         "in $(($(lab__ms) - t0)) ms"
 }
 
+# With the guests' network (LAB_GUEST_NET=1), every guest has a virtio NIC on each node's bridge
+# brvm, with a MAC and an address of its own that the domain XML carries wherever it runs.
 lab__guest_xml() # NAME MEM_MIB WRITER_MIB RATE GUEST_DIR [LUN]
 {
-    local name=$1 mem=$2 wmib=$3 rate=$4 g=$5 lun=${6:-} disk=0 iqn
+    local name=$1 mem=$2 wmib=$3 rate=$4 g=$5 lun=${6:-} disk=0 iqn addr='' net=''
     if [[ -n $lun ]]; then
         disk=1
         iqn=$LAB_IQN_BASE:$lun
+    fi
+    if [[ -n $(lab__guest_net) ]]; then
+        addr=$(lab_guest_addr "$name") || return 1
+        # IPv4 only, as everywhere in the lab: no IPv6 frames that would teach the switch.
+        net=" drlab_ip=$addr/24 ipv6.disable=1"
     fi
     cat <<EOF
 <domain type='qemu'>
@@ -1081,7 +1130,7 @@ lab__guest_xml() # NAME MEM_MIB WRITER_MIB RATE GUEST_DIR [LUN]
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$g/vmlinuz</kernel>
     <initrd>$g/initrd</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1 drlab_mib=$wmib drlab_rate=$rate drlab_disk=$disk</cmdline>
+    <cmdline>console=ttyS0 quiet panic=-1 drlab_mib=$wmib drlab_rate=$rate drlab_disk=$disk$net</cmdline>
   </os>
   <features><acpi/></features>
   <on_poweroff>destroy</on_poweroff>
@@ -1099,7 +1148,118 @@ EOF
       <target dev='vda' bus='virtio'/>
     </disk>
 EOF
+    [[ -z $addr ]] || cat <<EOF
+    <interface type='bridge'>
+      <mac address='$(lab__guest_mac "$addr")'/>
+      <source bridge='brvm'/>
+      <model type='virtio'/>
+    </interface>
+EOF
     lab__domain_xml_tail "$name" "append='on'"
+}
+
+# The guest's address on the guests' network: 198.18.4.(100 + N) for the Nth guest name the lab
+# has seen (kept in $LAB_DIR/guests/addrs), the same on every node and after every restart.
+lab_guest_addr() # NAME
+{
+    local f=$LAB_DIR/guests/addrs
+    [[ -n $(lab__guest_net) ]] || {
+        lab__err "the lab has no guests' network (LAB_GUEST_NET=1 at lab_up)"
+        return 1
+    }
+    mkdir -p "$LAB_DIR/guests" && touch "$f" || return 1
+    (
+        flock 9 || exit 1
+        o=$(awk -v n="${1:-}" '$1 == n {print $2}' "$f")
+        if [[ -z $o ]]; then
+            o=$((100 + $(wc -l <"$f")))
+            ((o < 255)) || {
+                lab__err "no address left for guest ${1:-} on the guests' network"
+                exit 1
+            }
+            echo "${1:-} $o" >>"$f"
+        fi
+        echo "198.18.4.$o"
+    ) 9>"$f.lock"
+}
+
+lab__guest_mac() # ADDR -> 52:54:00 (QEMU's prefix), then c6:12 (198.18) and the host octet
+{
+    printf '52:54:00:c6:12:%02x\n' "${1##*.}"
+}
+
+# Where the lab's switch sends frames for guest NAME: the node (nodeK) whose port its MAC was
+# learnt on, "client", or nothing when the switch does not know it.
+lab_guest_port() # NAME
+{
+    local addr mac port rest
+    addr=$(lab_guest_addr "${1:-}") || return 1
+    mac=$(lab__guest_mac "$addr")
+    read -r port rest < <(bridge -n "$LAB_PREFIX-sw" fdb show br "${LAB_PREFIX}brvm" |
+        awk -v m="$mac" '$1 == m && $2 == "dev" {print $3}')
+    case $port in
+    "${LAB_PREFIX}clvm") echo client ;;
+    "${LAB_PREFIX}n"*vm)
+        port=${port#"${LAB_PREFIX}n"}
+        echo "node${port%vm}"
+        ;;
+    esac
+    return 0
+}
+
+# Pings guest NAME from the client namespace every INTERVAL_MS (default 5) with iputils ping,
+# each reply time-stamped (-D), into $LAB_DIR/ping-NAME.log; recorded as ping-NAME.
+lab_guest_ping_start() # NAME [INTERVAL_MS]
+{
+    local name=${1:-} ms=${2:-5} addr log pid
+    [[ $ms =~ ^[1-9][0-9]{0,2}$ ]] || {
+        lab__err "usage: lab_guest_ping_start NAME [INTERVAL_MS (1..999)]"
+        return 1
+    }
+    lab__require ping || return 1
+    addr=$(lab_guest_addr "$name") || return 1
+    log=$LAB_DIR/ping-$name.log
+    lab__pid_stop "ping-$name" 2 INT
+    # ip netns exec execs ping itself: $! is ping's PID.
+    ip netns exec "$LAB_PREFIX-cl" ping -D -n -i "$(printf '0.%03d' "$ms")" "$addr" \
+        </dev/null >"$log" 2>&1 &
+    pid=$!
+    lab__pid_record "ping-$name" "$pid"
+}
+
+# Stops lab_guest_ping_start's ping (SIGINT: it prints its totals) and prints what the client
+# saw: "sent=N received=N lost=N dup=N max_gap_ms=G gap_end=T first=T last=T median_gap_ms=M".
+# max_gap_ms is the longest time without a reply, between two replies or from the last one to
+# the stop (a guest that no longer answers shows as a gap, not as nothing); gap_end, first and
+# last are when it ended, the first and the last reply (epoch ms); dup counts duplicate replies
+# (two copies of the guest answering).
+lab_guest_ping_stop() # NAME
+{
+    local name=${1:-} log=$LAB_DIR/ping-${1:-}.log stop
+    [[ -e $log ]] || {
+        lab__err "no ping of ${1:-} was started"
+        return 1
+    }
+    stop=$(lab__ms)
+    lab__pid_stop "ping-$name" 5 INT || return 1
+    awk -v stop="$stop" '
+        /packets transmitted/ { sent = $1 }
+        /icmp_seq=/ && /DUP!/ { dup++; next }
+        /icmp_seq=/ {
+            t = substr($1, 2, length($1) - 2) * 1000
+            # Intervals counted in 0.1 ms bins, for their median.
+            if (n > 0) { b = int((t - prev) * 10); h[b]++; if (t - prev > max) { max = t - prev; end = t } }
+            else first = t
+            prev = t; n++
+        }
+        END {
+            # The median interval between replies: how often the probe really got one.
+            med = -1
+            for (b = 0; n > 1 && c * 2 < n - 1; b++) { c += h[b]; med = b / 10 }
+            if (n > 0 && stop - prev > max) { max = stop - prev; end = stop }
+            printf "sent=%d received=%d lost=%d dup=%d max_gap_ms=%.1f gap_end=%d first=%d last=%d median_gap_ms=%.1f\n",
+                sent, n, sent - n, dup, max, end, first, prev, med
+        }' "$log"
 }
 
 # Defines (persistently) and starts a lab guest on NODE, waits for its first heartbeat, and
@@ -1124,6 +1284,7 @@ lab_vm_start_guest() # NODE NAME MEM_MIB [WRITER_MIB [RATE_MIB_S]] [disk=LUN]
         return 1
     fi
     k=$(lab__node_num "$node") || return 1
+    lab__env # the lab's QEMU (LAB_EMULATOR) when called as a tool
     t0=$(lab__ms)
     if [[ -n $lun ]]; then
         lab_lun_url "$lun" >/dev/null || return 1
@@ -1617,9 +1778,9 @@ lab__link_ports() # K NET... -> the bridge ports of node K on NET (hb, cli, st, 
     for net in "$@"; do
         case $net in
         heartbeat) echo "${LAB_PREFIX}n${k}hb ${LAB_PREFIX}n${k}cli" ;;
-        hb | cli | st) echo "${LAB_PREFIX}n$k$net" ;;
+        hb | cli | st | vm) echo "${LAB_PREFIX}n$k$net" ;;
         *)
-            lab__err "unknown network '$net' (hb, cli, st, heartbeat)"
+            lab__err "unknown network '$net' (hb, cli, st, vm, heartbeat)"
             return 1
             ;;
         esac
@@ -1639,7 +1800,7 @@ lab__link_set() # up|down NODE NET...
     lab__log "node$k links $state: $*"
 }
 
-lab_link_cut() # NODE [NET...]: hb, cli, st or heartbeat (both knet links, the default)
+lab_link_cut() # NODE [NET...]: hb, cli, st, vm or heartbeat (both knet links, the default)
 {
     lab__link_set down "$@"
 }
@@ -1741,7 +1902,7 @@ lab_deps() # [EXTRA_PKG...]
 {
     local p missing=()
     local -a pkgs=(iproute2 util-linux tgt libiscsi-bin libvirt-daemon libvirt-daemon-driver-qemu
-        libvirt-clients qemu-system-x86 "$@")
+        libvirt-clients qemu-system-x86 iputils-ping "$@")
     [[ ${LAB_CLUSTER:-0} != 1 ]] || pkgs+=(corosync pacemaker pacemaker-cli-utils
         pacemaker-resource-agents pcs crmsh gettext-base)
     for p in "${pkgs[@]}"; do
@@ -1794,6 +1955,7 @@ lab_up()
     [[ -z ${LAB_MIGRATION_NET:-} ]] ||
         printf 'LAB_MIGRATION_NET=%q\n' "$LAB_MIGRATION_NET" >>"$LAB_DIR/lab.env"
     [[ ${LAB_LIBVIRT:-0} != 1 ]] || echo LAB_LIBVIRT=1 >>"$LAB_DIR/lab.env"
+    [[ ${LAB_GUEST_NET:-0} != 1 ]] || echo LAB_GUEST_NET=1 >>"$LAB_DIR/lab.env"
     if [[ ${LAB_CLUSTER:-0} == 1 ]]; then
         DR_BUILD_DIR=$(lab__build_dir)
         printf 'LAB_CLUSTER=1\nDR_BUILD_DIR=%q\nLAB_TOKEN_MS=%q\nLAB_CLUSTER_NAME=%q\n' \

@@ -5,6 +5,7 @@
 #   drlab_rate=R       its rate in MiB/s (0 = as fast as it can)
 #   drlab_disk=1       keep a sequence number on /dev/vda (the shared disk)
 #   drlab_beat_ms=MS   heartbeat interval (default 1000)
+#   drlab_ip=A.B.C.D/N the address of eth0 (the virtio NIC on the lab's guests' network)
 # Console lines start with DRLAB; see memwriter.c for the heartbeat's fields.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -15,25 +16,45 @@ mib=0
 rate=0
 disk=0
 beat_ms=1000
+ip=
 for a in $(cat /proc/cmdline); do
     case $a in
     drlab_mib=*) mib=${a#*=} ;;
     drlab_rate=*) rate=${a#*=} ;;
     drlab_disk=*) disk=${a#*=} ;;
     drlab_beat_ms=*) beat_ms=${a#*=} ;;
+    drlab_ip=*) ip=${a#*=} ;;
     esac
 done
 echo "DRLAB boot uptime=$(cut -d' ' -f1 /proc/uptime) $(grep MemTotal /proc/meminfo | tr -s ' ')"
 
-set -- -m "$mib" -r "$rate" -i "$beat_ms"
-if [ "$disk" = 1 ]; then
-    modprobe virtio_pci && modprobe virtio_blk || echo "DRLAB modprobe virtio failed"
+# Waits up to 10 s for a device that a module just loaded creates: TEST_OP is -e or -b.
+wait_dev() # TEST_OP PATH
+{
     i=0
-    while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do
+    while [ ! "$1" "$2" ] && [ $i -lt 100 ]; do
         sleep 0.1
         i=$((i + 1))
     done
-    if [ -b /dev/vda ]; then
+    [ "$1" "$2" ]
+}
+
+# The NIC: the kernel answers pings and ARP by itself; nothing here sends anything.
+if [ -n "$ip" ]; then
+    modprobe virtio_pci && modprobe virtio_net || echo "DRLAB modprobe virtio_net failed"
+    wait_dev -e /sys/class/net/eth0
+    ip link set lo up
+    if ip addr add "$ip" dev eth0 && ip link set eth0 up; then
+        echo "DRLAB net eth0 $ip mac=$(cat /sys/class/net/eth0/address)"
+    else
+        echo "DRLAB net eth0 $ip failed"
+    fi
+fi
+
+set -- -m "$mib" -r "$rate" -i "$beat_ms"
+if [ "$disk" = 1 ]; then
+    modprobe virtio_pci && modprobe virtio_blk || echo "DRLAB modprobe virtio failed"
+    if wait_dev -b /dev/vda; then
         set -- "$@" -d /dev/vda
     else
         echo "DRLAB no /dev/vda"
