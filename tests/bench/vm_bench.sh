@@ -33,7 +33,11 @@
 #   DR_BENCH_VD_HEAVY_S (default 30; Pacemaker would wait 120 s) and its job statistics just
 #   before are kept. After every migration: libvirt's completed-job statistics on the target
 #   (virsh domjobinfo --completed --keep-completed), where the guest runs, and a fresh heartbeat
-#   of its memory checker (errors=0, uptime went on).
+#   of its memory checker (errors=0, uptime went on). The downtime seen from outside: the guest
+#   has a virtio NIC on the lab's guests' network (LAB_GUEST_NET=1) and a client pings it every
+#   DR_BENCH_PING_MS (default 5) ms (iputils ping -D, as root) from 0.5 s before migrate_to
+#   until 0.5 s after migrate_from: the longest time without a reply (between two replies, or
+#   from the last one to the end) and the requests left unanswered.
 # Output: raw samples in $DR_BENCH_RESULTS/vm/, the tables on stdout. Needs root.
 # Exit 0 when every call behaved as expected, 1 otherwise, 77 when the lab cannot run.
 set -uo pipefail
@@ -52,6 +56,7 @@ SIZES=${DR_BENCH_MIG_SIZES:-256 512}
 LOADS=${DR_BENCH_MIG_LOADS:-idle moderate heavy}
 VD_HEAVY_S=${DR_BENCH_VD_HEAVY_S:-30}
 QEMU_WAIT_S=${DR_BENCH_QEMU_WAIT_S:-900}
+PING_MS=${DR_BENCH_PING_MS:-5}
 AGENT=$DR_BUILD_DIR/agents/vm
 VD=/usr/lib/ocf/resource.d/heartbeat/VirtualDomain
 R=$DR_BENCH_RESULTS/vm
@@ -71,7 +76,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 rm -rf "$R" && mkdir -p "$R" || exit 1
-export LAB_NODES=2 LAB_NETS="hb cli st" LAB_MGMT_NET=hb
+export LAB_NODES=2 LAB_NETS="hb cli st" LAB_MGMT_NET=hb LAB_GUEST_NET=1
 LAB_EMULATOR=$(lab_qemu_backports) || { echo "SKIP: no QEMU from backports"; exit 77; }
 export LAB_EMULATOR
 b_log "lab up (2 nodes, libvirtd on both, QEMU $("$LAB_EMULATOR" --version | head -1))"
@@ -263,7 +268,7 @@ kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 migrate()
 {
     local tool=$1 name=$2 xml=$3 from=$4 to=$5 load=$6 before beat rc=0 rcf=0 t0 wall
-    local ok=yes where info after log sampler=""
+    local ok=yes where info after log sampler="" seen
     before=$(lab_guest_stats "$from" "$name")
     beat=$(kv beat "$before")
     log=$R/mig-$name-$tool-$MIGSEQ.log
@@ -295,6 +300,9 @@ migrate()
         (sleep $((limit - 2)); lab_virsh "$from" domjobinfo "$name" >"$log.job" 2>&1) &
         sampler=$!
     fi
+    # A client pings the guest throughout: the downtime as its users see it.
+    lab_guest_ping_start "$name" "$PING_MS" || bad "$tool $name: cannot ping the guest"
+    sleep 0.5
     t0=$(t_ms)
     # Pacemaker kills an operation at its timeout (the process group: virsh goes too).
     lab_exec "$from" "$BIN/drbench_time" "$R/mig-wall.raw" timeout -s KILL "$limit" \
@@ -316,6 +324,13 @@ migrate()
         [[ -s $log.job ]] && info="$info remaining_mib=$(awk '/^Memory remaining:/ {v=$3; if ($4=="GiB") v*=1024; if ($4=="KiB") v/=1024; printf "%.0f", v}' "$log.job")"
         lab_virsh "$to" destroy "$name" >/dev/null 2>&1
     fi
+    sleep 0.5
+    seen=$(lab_guest_ping_stop "$name") || seen="sent=0 received=0 lost=0 dup=0 max_gap_ms=- last=0"
+    cp "$LAB_DIR/ping-$name.log" "$log.ping" 2>/dev/null
+    ((rc != 0 || $(kv received "$seen") > 0)) || bad "$tool $name: the client got no reply: $seen"
+    ((rc != 0 || $(kv last "$seen") > t0)) ||
+        bad "$tool $name: the client got no reply after the migration began: $seen"
+    (($(kv dup "$seen") == 0)) || bad "$tool $name: duplicate replies (two copies): $seen"
     where=$(for n in node1 node2; do lab_vm_list "$n" | grep -qx "$name" && printf '%s ' "$n"; done)
     if ((rc == 0 && rcf == 0)); then
         [[ $where == "$to " ]] || { ok=no; bad "$tool $name: after migrating runs on: $where"; }
@@ -334,7 +349,7 @@ migrate()
     fi
     local notice=""
     notice=$(grep -o 'migrated to .*' "$log" | head -1)
-    echo "$tool $name $load $from->$to rc=$rc rc_from=$rcf wall_ms=$wall $info ok=$ok rate=$(kv rate_mib_s "$before")${notice:+ notice=\"$notice\"}" |
+    echo "$tool $name $load $from->$to rc=$rc rc_from=$rcf wall_ms=$wall $info ok=$ok rate=$(kv rate_mib_s "$before") ping_gap_ms=$(kv max_gap_ms "$seen") ping_lost=$(kv lost "$seen") ping_sent=$(kv sent "$seen") ping_median_ms=$(kv median_gap_ms "$seen")${notice:+ notice=\"$notice\"}" |
         tee -a "$R/migrations.txt" >&2
     MIGSEQ=$((MIGSEQ + 1))
 }
@@ -379,8 +394,12 @@ migration_tables()
     local size load tool f n ok
     echo "### VM agent live migration (cap $BW MiB/s, N = $MIG_N per tool and case)"
     echo
-    echo "| guest | load | tool | completed | migrate_to wall s median (min-max) | job s median | downtime ms median (min-max) | MiB sent median | iterations median | post-copy | not completed: killed after, iteration, memory remaining |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "downtime: libvirt's figure (domjobinfo on the target); gap seen by a client: a client on"
+    echo "the guests' network pings the guest every $PING_MS ms, the longest time without a reply;"
+    echo "pings lost: requests left unanswered."
+    echo
+    echo "| guest | load | tool | completed | migrate_to wall s median (min-max) | job s median | downtime ms median (min-max) | gap seen by a client ms median (min-max) | pings lost median (max) | MiB sent median | iterations median | post-copy | not completed: killed after, iteration, memory remaining |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     for size in $SIZES; do
         for load in $LOADS; do
             for tool in ours vd; do
@@ -396,6 +415,9 @@ migration_tables()
                         w[n] = val("wall_ms") / 1000; wmin = (n == 1 || w[n] < wmin) ? w[n] : wmin
                         wmax = (n == 1 || w[n] > wmax) ? w[n] : wmax
                         if (val("ok") == "yes" && $0 ~ /post-copy/) pc++
+                        if (val("ok") == "yes" && val("ping_gap_ms") ~ /^[0-9]/) { q++; pg[q] = val("ping_gap_ms") + 0
+                            pl[q] = val("ping_lost") + 0; pgmin = (q == 1 || pg[q] < pgmin) ? pg[q] : pgmin
+                            pgmax = (q == 1 || pg[q] > pgmax) ? pg[q] : pgmax; plmax = (q == 1 || pl[q] > plmax) ? pl[q] : plmax }
                         if (val("ok") == "yes" && val("job_ms") == "?") nostats++
                         if (val("ok") == "yes" && val("job_ms") != "?") { k++; j[k] = val("job_ms") / 1000; d[k] = val("downtime_ms") + 0
                             dmin = (k == 1 || d[k] < dmin) ? d[k] : dmin; dmax = (k == 1 || d[k] > dmax) ? d[k] : dmax
@@ -405,10 +427,12 @@ migration_tables()
                     }
                     END {
                         if (n == 0) exit
-                        printf "| %s MiB | %s | %s | %d/%d | %.1f (%.1f-%.1f) | %s | %s | %s | %s | %s | %s |\n",
+                        printf "| %s MiB | %s | %s | %d/%d | %.1f (%.1f-%.1f) | %s | %s | %s | %s | %s | %s | %s | %s |\n",
                             size, ld, t == "ours" ? "ocf:drover:vm" : "VirtualDomain", okn, n,
                             med(w, n), wmin, wmax, k ? sprintf("%.1f", med(j, k)) : "-",
                             k ? sprintf("%s (%s-%s)", med(d, k), dmin, dmax) : "-",
+                            q ? sprintf("%.0f (%.0f-%.0f)", med(pg, q), pgmin, pgmax) : "-",
+                            q ? sprintf("%s (%s)", med(pl, q), plmax) : "-",
                             k ? med(m, k) : "-", k ? med(it, k) : "-",
                             okn ? (pc + 0) "/" okn : "-",
                             fk ? nc : (nostats ? nostats " run(s): no completed-job statistics on the target after post-copy" : "-")
