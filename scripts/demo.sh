@@ -1,105 +1,213 @@
 #!/bin/bash
-# drover's demo on this one machine: storage fencing with SCSI-3 persistent reservations.
+# drover's demo: a three-node failover cluster for VMs on this one machine, with everything real.
 #
-#   three nodes (namespaces) share an iSCSI LUN served by a real tgtd; each runs droverd, which
-#   holds the node's registration; node3 runs a real QEMU guest under its own libvirtd.
-#   node1 fences node3 with fence_drover, exactly as Pacemaker's fencer runs it; node3's writes
-#   are refused from that moment, its droverd sees its key vanish and stops its VM; then node3
-#   is unfenced and rejoins. A timeline of what happened when ends the run.
+#   Three nodes (namespaces) run corosync, Pacemaker, libvirtd and droverd; a storage node runs
+#   tgtd with the fencing LUN. The CIB comes from configs/cib/drover.pcs.sh: fence_drover with
+#   unfencing, three VMs as ocf:drover:vm resources (QEMU 10, TCG, Debian's kernel; each guest
+#   rewrites and checks its own memory and prints a heartbeat with its uptime). Then:
+#     1. a live migration by `pcs resource move`: the guest goes on, no restart;
+#     2. node1 drained for maintenance (`pcs node standby`): its VMs live-migrate away;
+#     3. the node with the most VMs is killed (a power cut): the survivors see it leave the
+#        membership, fence it with fence_drover (its key leaves the LUN), and only then start its
+#        VMs; the node boots again, is unfenced and rejoins.
+#   A sampler looks at every node's QEMUs every ~50 ms the whole time: no VM may run on two
+#   nodes at once. The run ends with a timeline of what happened when, and tears down.
 #
-# Installs what it needs (apt-get), builds into build-demo/, tears everything down at the end,
-# even on failure. Run as root. (The full cluster demo, with corosync and Pacemaker, comes with
-# the cluster-lab issue.)
+# Installs what it needs (apt-get), builds into build-demo/ (DR_BUILD_DIR to use another
+# build), stops everything it started by PID at the end, even on failure. Run as root; takes
+# about 5 minutes on 2 cores. Exit status 0 when every check held, 1 otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
 export DR_BUILD_DIR=${DR_BUILD_DIR:-$SRC/build-demo}
 export DR_SOURCE_DIR=$SRC
 
-[[ $(id -u) == 0 ]] || { echo "run as root (namespaces, tgtd, libvirtd)" >&2; exit 1; }
+[[ $(id -u) == 0 ]] || {
+    echo "run as root (namespaces, tgtd, libvirtd, corosync)" >&2
+    exit 1
+}
 scripts/deps.sh || exit 1
-echo "building drover into $DR_BUILD_DIR"
-{ cmake -S "$SRC" -B "$DR_BUILD_DIR" -DDR_TESTS=OFF && cmake --build "$DR_BUILD_DIR" -j2; } \
-    >/tmp/drover-demo-build.log 2>&1 || { tail -30 /tmp/drover-demo-build.log; exit 1; }
+if [[ ${DEMO_NO_BUILD:-0} != 1 ]]; then
+    echo "building drover into $DR_BUILD_DIR (log: $DR_BUILD_DIR/demo-build.log)"
+    mkdir -p "$DR_BUILD_DIR" || exit 1
+    { cmake -S "$SRC" -B "$DR_BUILD_DIR" -DDR_TESTS=OFF && cmake --build "$DR_BUILD_DIR" -j2; } \
+        >"$DR_BUILD_DIR/demo-build.log" 2>&1 || {
+        tail -30 "$DR_BUILD_DIR/demo-build.log"
+        exit 1
+    }
+fi
 
 . tests/integration/lib.sh
-. tests/lab/lab.sh
-trap 't_droverd_stop_all; lab_down >/dev/null' EXIT
+. tests/integration/cluster_lib.sh
+cl_setup # packages, the lab library with a cluster, libvirt and QEMU 10; trap: lab down
 
 T0=$(t_ms)
 EVENTS=()
-say() { printf '\n\033[1m[%6.3f s] %s\033[0m\n' "$(awk -v t="$(($(t_ms) - T0))" 'BEGIN{print t/1000}')" "$*"; }
-mark() { EVENTS+=("$(($(t_ms) - T0))|$*"); }
+say() { printf '\n\033[1m[%7.3f s] %s\033[0m\n' "$(awk -v t="$(($(t_ms) - T0))" 'BEGIN{print t/1000}')" "$*"; }
+mark() { EVENTS+=("$(($(t_ms) - T0))|$*"); } # MS_EPOCH|TEXT with MS relative to T0
+mark_at() { EVENTS+=("$(($1 - T0))|$2"); }  # EPOCH_MS TEXT
 run() { printf '  $ %s\n' "$*"; "$@" 2>&1 | sed 's/^/    /'; return "${PIPESTATUS[0]}"; }
-
-CLUSTER=demo
-say "bringing up the lab: 3 nodes, a storage node with tgtd, libvirtd on node3"
-LAB_NODES=3 lab_up >/dev/null || exit 1
-URL=$(lab_lun_url fence)
-lab_libvirt_up node3 >/dev/null || exit 1
-mark "lab up (tgtd serving $URL)"
-
-say "droverd on every node: it logs in to the LUN and holds the node's registration"
-t_droverd_start node1 --cluster $CLUSTER --devices "$URL" --watch-interval-ms 100 --no-libvirt
-t_wait_for 5 eval "lab_exec node1 $DROVER status | grep -q state=registered"
-t_droverd_start node2 --cluster $CLUSTER --devices "$URL" --watch-interval-ms 100 --no-libvirt
-t_droverd_start node3 --cluster $CLUSTER --devices "$URL" --watch-interval-ms 100 \
-    --libvirt-uri "$(lab_libvirt_uri node3)"
-sleep 0.3
-mark "droverd running on node1..3"
-fence_in() # NODE ACTION PLUG: fence_drover with its parameters on stdin, as Pacemaker runs it
+show() { lab_exec "$(lab__cluster_node)" pcs status resources 2>&1 | grep -E 'vm-' | sed 's/^ */    /'; }
+keys() # NODE: the keys registered on the fence LUN, as NODE reads them, with their nodes' names
 {
-    printf 'action=%s\nplug=%s\nnodename=%s\ndevices=%s\ncluster_name=%s\n' \
-        "$2" "$3" "$3" "$URL" "$CLUSTER" | lab_exec "$1" "$FENCE"
+    local k n out
+    out=$(lab_exec "$1" "$DROVER" keys "$(lab_lun_url fence)") || return 1
+    for n in node1 node2 node3; do
+        k=$("$DROVER" key "$(lab__cluster_name)" "$n")
+        out=$(sed "s/^\($k\)\$/\1  $n/; s/key=\($k\) /key=\1 ($n) /" <<<"$out")
+    done
+    echo "$out"
 }
-say "unfencing node2 and node3 (Pacemaker does this when a node joins: fence_drover on)"
-run fence_in node2 on node2
-run fence_in node3 on node3
-mark "node2, node3 unfenced"
-run lab_exec node1 "$DROVER" keys "$URL"
+agent_line() # DOM TO: the agent's "migrated" line since cl_log_mark, from "in N ms" on
+{
+    cl_log_since | grep -o "VM $1 migrated to $2 in [0-9]* ms[^]|]*" | tail -n 1 |
+        sed 's/.* in /in /; s/ *$//'
+}
 
-say "starting a VM on node3 (QEMU, TCG)"
-lab_vm_start node3 web1 48 >/dev/null || exit 1
-mark "VM web1 running on node3"
-run lab_virsh node3 list
+# Each node offers its 2 cores as utilization (cpu=2) and each guest has one vCPU, so the
+# scheduler places at most two guests on a node.
+CL_DOMS=(web1 web2 db1)
+declare -A CL_PLACE=([db1]=node3)
+say "bringing up the lab: 3 cluster nodes + storage; VMs web1, web2 on node1, db1 on node3"
+echo "  (nodes: corosync with two knet links, Pacemaker, libvirtd, droverd; storage: tgtd)"
+cl_lab_with_guests pcs node1 128 16 4
+mark "lab up; the CIB applied with configs/cib/drover.pcs.sh; web1, web2 run on node1, db1 on node3"
+run show
+run keys node1
 
-say "every node may write to the shared LUN"
-for n in node1 node2 node3; do run lab_exec $n "$DROVER" probe "$URL"; done
-
-say "node1 fences node3 (Pacemaker's fencer would run exactly this)"
-QPID=$(lab_pids | awk '$1 ~ /qemu.*web1/ {print $2; exit}')
+# ------------------------------------------------------------------------ 1. live migration
+say "1. live migration: pcs resource move vm-web1 node2"
+cl_log_mark
 t=$(t_ms)
-run fence_in node1 off node3
-mark "fence_drover off node3 returned ($(($(t_ms) - t)) ms, incl. the victim_stop_ms wait)"
-if [[ -n $QPID ]] && ! kill -0 "$QPID" 2>/dev/null; then
-    mark "web1's QEMU (pid $QPID) was already dead when the fence returned"
+run lab_exec 2 pcs resource move vm-web1 node2
+if t_wait_for 60 cl_runs_on vm-web1 node2; then
+    mark "pcs resource move vm-web1 node2: runs on node2; pcs returned after $(($(t_ms) - t)) ms (it waits for the cluster, then drops its constraint)"
 else
-    mark "web1's QEMU ${QPID:-?} STILL RAN when the fence returned"
+    t_fail "vm-web1 runs on node2 a minute after pcs resource move"
 fi
-t_off=$(t_ms)
-run lab_exec node1 "$DROVER" keys "$URL"
-run lab_exec node3 "$DROVER" probe "$URL"
-run lab_exec node1 "$DROVER" probe "$URL"
-run fence_in node1 status node3
+cl_check_moved web1 node1 node2 "pcs resource move"
+mark "  web1 live-migrated, not restarted; the agent: $(agent_line web1 node2)"
+run show
 
-say "node3's droverd saw its key vanish: its VM must stop"
-if t_wait_for 10 eval '[ -z "$(lab_vm_list node3)" ]'; then
-    mark "libvirt on node3 shows web1 shut off ($(($(t_ms) - t_off)) ms after the fence returned)"
+# -------------------------------------------------------------------------------- 2. drain
+say "2. node1 into maintenance: pcs node standby node1 (its VMs live-migrate away)"
+DRAINED=()
+for d in "${CL_DOMS[@]}"; do [[ $(cl_where "vm-$d") != node1 ]] || DRAINED+=("$d"); done
+cl_log_mark
+t=$(t_ms)
+run lab_exec 2 pcs node standby node1
+if t_wait_for 150 cl_node_empty node1; then
+    mark "pcs node standby node1: ${DRAINED[*]} gone from node1 after $(($(t_ms) - t)) ms"
 else
-    mark "web1 STILL RUNNING on node3"
+    t_fail "node1 drained within 150 s"
 fi
-run lab_exec node3 "$DROVER" status
-grep -E 'fenced|stopped' "$LAB_DIR/droverd-node3.log" | sed 's/^/    droverd-node3: /'
+for d in "${DRAINED[@]}"; do
+    to=$(cl_where "vm-$d")
+    cl_check_moved "$d" node1 "$to" "drain"
+    mark "  $d live-migrated to $to, not restarted; the agent: $(agent_line "$d" "$to")"
+done
+run lab_exec 2 pcs node unstandby node1
+t_expect_rc 0 "the cluster settles after pcs node unstandby node1" cl_settled 90
+mark "node1 back from maintenance; the VMs stay where they run (stickiness)"
+run show
 
-say "node3 rejoins: unfenced, writes again"
-run fence_in node3 on node3
-mark "node3 unfenced"
-run lab_exec node3 "$DROVER" probe "$URL"
-run lab_exec node1 "$DROVER" keys "$URL"
+# ------------------------------------------------------------------------ 3. node failure
+declare -A ON=()
+VICTIM= most=0
+for d in "${CL_DOMS[@]}"; do
+    ON[$d]=$(cl_where "vm-$d")
+done
+for n in node1 node2 node3; do
+    c=0
+    for d in "${CL_DOMS[@]}"; do [[ ${ON[$d]} != "$n" ]] || c=$((c + 1)); done
+    ((c <= most)) || { VICTIM=$n most=$c; }
+done
+VMS=()
+for d in "${CL_DOMS[@]}"; do [[ ${ON[$d]} != "$VICTIM" ]] || VMS+=("$d"); done
+DC=$(lab_cluster_state 1 | awk '{print $3}')
+say "3. power cut: killing $VICTIM, which runs ${VMS[*]} (the DC is $DC)"
+OBSERVER=$LAB_IQN_BASE:observer
+key_gone() # NODE: a survivor reads the fence LUN's keys; NODE's key is not among them
+{
+    local keys
+    keys=$(lab_exec "$SURV" "$DROVER" keys --initiator "$OBSERVER" "$(lab_lun_url fence)" 2>/dev/null |
+        grep -E '^0x[0-9a-f]{16}$') && [[ -n $keys ]] &&
+        ! grep -qx "$("$DROVER" key "$(lab__cluster_name)" "$1")" <<<"$keys"
+}
+recovered() # every VM of VMS runs on a survivor
+{
+    local d w
+    for d in "${VMS[@]}"; do
+        w=$(cl_where "vm-$d")
+        [[ -n $w && $w != "$VICTIM" ]] || return 1
+    done
+}
+SURV=node1
+[[ $VICTIM != node1 ]] || SURV=node2
+cl_log_mark
+T_LAST=
+T_KILL=$(t_ms)
+t_expect_rc 0 "lab_node_kill $VICTIM" lab_node_kill "$VICTIM"
+mark_at "$T_KILL" "$VICTIM killed (SIGKILL of everything in it: corosync, Pacemaker, droverd, QEMUs)"
+if t_wait_for 60 key_gone "$VICTIM"; then
+    t_pass "$VICTIM fenced: its key left the LUN"
+else
+    t_fail "$VICTIM fenced: its key left the LUN within 60 s"
+fi
+if t_wait_for 90 recovered; then
+    t_pass "${VMS[*]} recovered on the survivors"
+else
+    t_fail "${VMS[*]} recovered within 90 s"
+fi
+T_LEFT=$(cl_first_log_ms "A new membership .* was formed. Members left" "$T_KILL" corosync) || T_LEFT=
+T_FENCE=$(cl_first_log_ms "Operation '(reboot|off)' targeting $VICTIM by node[0-9]+ .*: OK" \
+    "$T_KILL") || T_FENCE=
+[[ -z $T_LEFT ]] || mark_at "$T_LEFT" "corosync: $VICTIM left the membership ($((T_LEFT - T_KILL)) ms after the kill; token 3000 ms + consensus)"
+[[ -z $T_FENCE ]] || mark_at "$T_FENCE" "fence_drover: $VICTIM fenced, its key off the LUN (+$((T_FENCE - ${T_LEFT:-T_KILL})) ms)"
+for d in "${VMS[@]}"; do
+    to=$(cl_where "vm-$d")
+    ts=$(cl_first_log_ms "Result of start operation for vm-$d on $to: ok" "$T_KILL") || ts=
+    if [[ -n $ts && -n $T_FENCE ]] && ((ts > T_FENCE)); then
+        t_pass "$d started on $to after the fence (+$((ts - T_FENCE)) ms)"
+        mark_at "$ts" "$d running on $to ($((ts - T_KILL)) ms after the kill, $((ts - T_FENCE)) ms after the fence)"
+        ((ts < ${T_LAST:-0})) || T_LAST=$ts
+    else
+        t_fail "$d started on $to after the fence (start ok at '${ts:-?}', fence at '${T_FENCE:-?}')"
+    fi
+    t_expect_out 0 "^$to\$" "$d's QEMU runs on $to only" cl_qemu_nodes "$d"
+    # A cold start after a failover: its first heartbeat on TO's console since the kill.
+    if t_wait_for 120 eval '[[ -n $(cl_first_beat_since "$to" "$d") ]]'; then
+        t_pass "$d boots again on $to (a failover restarts the guest): $(cl_first_beat_since "$to" "$d")"
+    else
+        t_fail "$d boots again on $to within 120 s"
+    fi
+done
+[[ -z $T_LEFT || -z $T_FENCE || -z ${T_LAST:-} ]] ||
+    mark_at "$T_LAST" "failover of $VICTIM in $((T_LAST - T_KILL)) ms: detection $((T_LEFT - T_KILL)) ms, fencing $((T_FENCE - T_LEFT)) ms, starts $((T_LAST - T_FENCE)) ms"
+run lab_exec "$SURV" stonith_admin --history "$VICTIM" --verbose
+run keys "$SURV"
+run show
 
-say "timeline"
-printf '  %10s  %s\n' "t (ms)" "event"
-for e in "${EVENTS[@]}"; do
-    printf '  %10s  %s\n' "${e%%|*}" "${e#*|}"
+say "$VICTIM boots again: Pacemaker unfences it (fence_drover on) and it rejoins"
+t=$(t_ms)
+t_expect_rc 0 "lab_node_start $VICTIM" lab_node_start "$VICTIM"
+t_expect_rc 0 "3 nodes online with quorum" lab_cluster_wait 3 90
+if t_wait_for 60 cl_droverd_registered "$VICTIM"; then
+    mark "$VICTIM rejoined and unfenced ($(($(t_ms) - t)) ms after its start)"
+else
+    t_fail "$VICTIM unfenced after its start"
+fi
+t_expect_rc 0 "the cluster settles" cl_settled 90
+run show
+run keys "$SURV"
+
+cl_sampler_stop
+cl_sampler_check "the whole demo"
+
+say "timeline (ms from the lab's start)"
+printf '  %9s  %s\n' "t (ms)" "event"
+printf '%s\n' "${EVENTS[@]}" | sort -s -t'|' -k1,1n | while IFS='|' read -r ms text; do
+    printf '  %9s  %s\n' "$ms" "$text"
 done
 echo
+t_summary

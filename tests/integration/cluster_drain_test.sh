@@ -45,16 +45,6 @@ in_standby() # NODE
     [[ $(lab_exec 2 crm_attribute -t nodes -N "$1" -n standby -G -q 2>/dev/null) == on ]]
 }
 
-node_empty() # NODE: no guest's resource runs there and no QEMU of one is left
-{
-    local d w
-    for d in "${CL_DOMS[@]}"; do
-        w=$(cl_where "vm-$d")
-        [[ -n $w && $w != "$1" ]] || return 1
-        [[ " $(cl_qemu_nodes "$d") " != *" $1 "* ]] || return 1
-    done
-}
-
 # ------------------------------------------------------------------------------- the test
 
 cl_wait_machine_quiet
@@ -64,7 +54,7 @@ cl_lab_with_guests "$TOOL" "$SRC" 160 24 12
 cl_log_mark
 T_STBY=$(t_ms)
 t_expect_rc 0 "$TOOL node standby $SRC" standby "$SRC"
-if t_wait_for 150 node_empty "$SRC"; then
+if t_wait_for 150 cl_node_empty "$SRC"; then
     T_DRAIN=$(($(t_ms) - T_STBY))
     t_pass "$SRC drained: no guest runs there ($T_DRAIN ms after the standby)"
 else

@@ -75,10 +75,15 @@ cl_droverd_registered() # NODE: droverd there holds its key (the node is unfence
 # there. pcs: DROVER_VM_NODE=NODE (a preference of 50); crm (whose file has no placement): the
 # other nodes are in standby while the guests start. Checks as it goes; exits on what makes the
 # rest pointless. Sets CL_T0 (before lab_up), CL_XML[DOM], CL_BEFORE[DOM] (the guest's stats).
+# With pcs, CL_PLACE[DOM]=NODEx (optional) puts that guest on NODEx instead of NODE.
 cl_lab_with_guests() # TOOL NODE MEM_MIB WRITER_MIB RATE_MIB_S
 {
     local tool=$1 node=$2 d k n others=() t1
-    declare -gA CL_XML=() CL_BEFORE=()
+    declare -gA CL_XML=() CL_BEFORE=() CL_PLACE
+    [[ $tool == pcs || ${#CL_PLACE[@]} == 0 ]] || {
+        t_fail "CL_PLACE needs pcs (the crm set-up places every guest on one node)"
+        exit 1
+    }
     CL_T0=$(t_ms)
     if lab_up; then
         t_pass "lab up: 3 cluster nodes with libvirtd, QEMU $LAB_EMULATOR ($(($(t_ms) - CL_T0)) ms)"
@@ -98,8 +103,9 @@ cl_lab_with_guests() # TOOL NODE MEM_MIB WRITER_MIB RATE_MIB_S
     done
     if [[ $tool == pcs ]]; then
         for d in "${CL_DOMS[@]}"; do
-            t_expect_rc 0 "configs/cib/drover.pcs.sh with vm-$d (prefers $node)" \
-                lab_cib_pcs "DROVER_VM_NAME=$d" "DROVER_VM_CONFIG=${CL_XML[$d]}" "DROVER_VM_NODE=$node"
+            n=${CL_PLACE[$d]:-$node}
+            t_expect_rc 0 "configs/cib/drover.pcs.sh with vm-$d (prefers $n)" \
+                lab_cib_pcs "DROVER_VM_NAME=$d" "DROVER_VM_CONFIG=${CL_XML[$d]}" "DROVER_VM_NODE=$n"
         done
     else
         t_expect_rc 0 "configs/cib/drover.crm (the cluster part)" lab_cib_crm
@@ -117,10 +123,10 @@ cl_lab_with_guests() # TOOL NODE MEM_MIB WRITER_MIB RATE_MIB_S
         done
     fi
     t1=$(t_ms)
-    if t_wait_for 150 cl_all_run_on "$node"; then
-        t_pass "every guest runs on $node ($(($(t_ms) - t1)) ms)"
+    if t_wait_for 150 cl__all_placed "$node"; then
+        t_pass "every guest runs where it should ($(cl__placement "$node"); $(($(t_ms) - t1)) ms)"
     else
-        t_fail "every guest runs on $node: $(for d in "${CL_DOMS[@]}"; do echo -n "$d on '$(cl_where "vm-$d")' "; done)"
+        t_fail "every guest runs where it should ($(cl__placement "$node")): $(for d in "${CL_DOMS[@]}"; do echo -n "$d on '$(cl_where "vm-$d")' "; done)"
         exit 1
     fi
     if [[ $tool == crm ]]; then
@@ -129,12 +135,13 @@ cl_lab_with_guests() # TOOL NODE MEM_MIB WRITER_MIB RATE_MIB_S
         done
     fi
     t_expect_rc 0 "the cluster settles" cl_settled 90
-    cl_all_run_on "$node" && t_pass "every guest stays on $node" || t_fail "a guest left $node"
+    cl__all_placed "$node" && t_pass "every guest stays where it is" || t_fail "a guest moved"
     for d in "${CL_DOMS[@]}"; do
-        CL_BEFORE[$d]=$(lab_guest_wait "$node" "$d" 0 120) &&
-            CL_BEFORE[$d]=$(cl_guest_progress "$node" "$d" "${CL_BEFORE[$d]}" 90) &&
-            t_pass "$d boots and writes on $node: ${CL_BEFORE[$d]}" || {
-            t_fail "$d boots and writes on $node"
+        n=${CL_PLACE[$d]:-$node}
+        CL_BEFORE[$d]=$(lab_guest_wait "$n" "$d" 0 120) &&
+            CL_BEFORE[$d]=$(cl_guest_progress "$n" "$d" "${CL_BEFORE[$d]}" 90) &&
+            t_pass "$d boots and writes on $n: ${CL_BEFORE[$d]}" || {
+            t_fail "$d boots and writes on $n"
             exit 1
         }
     done
@@ -144,10 +151,28 @@ cl_lab_with_guests() # TOOL NODE MEM_MIB WRITER_MIB RATE_MIB_S
         t_expect_out 0 "^$3\$" "vm-$d's utilization hv_memory=$3 (published by the agent, kept)" \
             lab_exec 2 crm_resource -r "vm-$d" -z -g hv_memory -Q
     done
-    lab__qemu_record "$(lab__node_num "$node")"
     for d in "${CL_DOMS[@]}"; do
-        CL_BEFORE[$d]=$(lab_guest_stats "$node" "$d")
+        n=${CL_PLACE[$d]:-$node}
+        lab__qemu_record "$(lab__node_num "$n")"
+        CL_BEFORE[$d]=$(lab_guest_stats "$n" "$d")
     done
+}
+
+cl__all_placed() # NODE: every guest of CL_DOMS runs on CL_PLACE[DOM], else on NODE
+{
+    local d
+    for d in "${CL_DOMS[@]}"; do
+        cl_runs_on "vm-$d" "${CL_PLACE[$d]:-$1}" || return 1
+    done
+}
+
+cl__placement() # NODE: "DOM on NODEx, ..." as cl__all_placed wants it
+{
+    local d out=
+    for d in "${CL_DOMS[@]}"; do
+        out+=", $d on ${CL_PLACE[$d]:-$1}"
+    done
+    echo "${out#, }"
 }
 
 # Writes the domain XML of a lab guest (kernel + initrd of lab_guest_build, a memory writer of
@@ -187,6 +212,16 @@ cl_all_run_on() # NODE: the resource of every guest of CL_DOMS runs there
 cl_settled() # [TIMEOUT_S]
 {
     lab_exec "$(lab__cluster_node)" crm_resource --wait --timeout="${1:-90}s" >/dev/null 2>&1
+}
+
+cl_node_empty() # NODE: no guest of CL_DOMS runs there (by the cluster's word and by its QEMUs)
+{
+    local d w
+    for d in "${CL_DOMS[@]}"; do
+        w=$(cl_where "vm-$d")
+        [[ -n $w && $w != "$1" ]] || return 1
+        [[ " $(cl_qemu_nodes "$d") " != *" $1 "* ]] || return 1
+    done
 }
 
 # The allocation score of RESOURCE on NODE, as the scheduler computes it from the live CIB.
