@@ -507,8 +507,6 @@ op_preempt(struct held_dev *h, const struct dr__daemon_req *req, uint32_t *flags
 static int
 op_vm_state(const char *domain, struct dr_daemon_vm_state *out)
 {
-    enum dr_vm_state state = DR_VM_STATE_UNKNOWN;
-    int vs = 0, vr = 0;
     int rc;
 
     if (d.cfg.no_libvirt) {
@@ -522,17 +520,16 @@ op_vm_state(const char *domain, struct dr_daemon_vm_state *out)
         if (rc < 0) {
             return rc;
         }
-        rc = vmwatch_state(uuid[0] ? uuid : name, &state, &vs, &vr);
+        rc = vmwatch_state(uuid[0] ? uuid : name, out);
     } else {
-        rc = vmwatch_state(domain, &state, &vs, &vr);
+        rc = vmwatch_state(domain, out);
     }
     if (rc < 0) {
         return rc;
     }
-    out->known = rc == 1;
-    out->state = (uint32_t)state;
-    out->virt_state = vs;
-    out->virt_reason = vr;
+    if (rc == 0) {
+        memset(out, 0, sizeof(*out)); /* not known here */
+    }
     return 0;
 }
 

@@ -36,6 +36,8 @@ struct entry {
     int virt_state;
     int virt_reason;
     bool present;
+    unsigned int vcpus;
+    unsigned long long max_memory_kib;
     char resource[256];
     int64_t busy_until_ms;
 };
@@ -46,8 +48,9 @@ static struct {
     bool started;
     volatile bool stop;
     bool connected;
-    bool closed; /* set by libvirt's close callback */
-    bool quiet;  /* droverd is stopping the node's VMs itself */
+    bool closed;      /* set by libvirt's close callback */
+    bool quiet;       /* droverd is stopping the node's VMs itself */
+    int64_t sizes_ms; /* when the sizes were last re-read */
     virConnectPtr conn;
     int cb_id;
     char uri[512];
@@ -77,6 +80,56 @@ find(const char *name_or_uuid, bool create)
     }
     memset(&w.e[w.n], 0, sizeof(w.e[w.n]));
     return &w.e[w.n++];
+}
+
+/* The domain's vCPUs and maximum memory, which the VM agent publishes as its utilization. */
+static void
+read_sizes(struct entry *e, virDomainPtr dom)
+{
+    virDomainInfo di;
+
+    if (virDomainGetInfo(dom, &di) == 0) {
+        e->vcpus = di.nrVirtCpu;
+        e->max_memory_kib = di.maxMem;
+    }
+}
+
+/*
+ * No lifecycle event tells of a vCPU or memory hot-plug: re-read the sizes now and then, without
+ * holding the lock over libvirt's round trips (the agents' queries would wait on them).
+ */
+static void
+refresh_sizes(void)
+{
+    char uuids[MAX_DOMAINS][VIR_UUID_STRING_BUFLEN];
+    size_t n = 0;
+
+    pthread_mutex_lock(&w.lock);
+    for (size_t i = 0; i < w.n; i++) {
+        if (w.e[i].present && w.e[i].uuid[0] != '\0') {
+            memcpy(uuids[n++], w.e[i].uuid, sizeof(uuids[0]));
+        }
+    }
+    pthread_mutex_unlock(&w.lock);
+    for (size_t i = 0; i < n; i++) {
+        virDomainPtr dom = virDomainLookupByUUIDString(w.conn, uuids[i]);
+        virDomainInfo di;
+        struct entry *e;
+
+        if (dom == NULL) {
+            continue;
+        }
+        if (virDomainGetInfo(dom, &di) == 0) {
+            pthread_mutex_lock(&w.lock);
+            e = find(uuids[i], false);
+            if (e != NULL) {
+                e->vcpus = di.nrVirtCpu;
+                e->max_memory_kib = di.maxMem;
+            }
+            pthread_mutex_unlock(&w.lock);
+        }
+        virDomainFree(dom);
+    }
 }
 
 /* Callers hold w.lock. */
@@ -110,6 +163,7 @@ update(virDomainPtr dom)
     e->virt_state = st;
     e->virt_reason = reason;
     e->state = dr_vm_state_from_virt(st, reason);
+    read_sizes(e, dom);
     return e;
 }
 
@@ -305,6 +359,10 @@ run(void *arg)
                 warned = false;
             }
         }
+        if (w.conn != NULL && dr__now_ms() - w.sizes_ms >= DR_DAEMON_VM_SIZES_REFRESH_MS) {
+            w.sizes_ms = dr__now_ms();
+            refresh_sizes();
+        }
         if (virEventRunDefaultImpl() < 0) {
             usleep(100000);
         }
@@ -355,7 +413,7 @@ vmwatch_connected(void)
 }
 
 int
-vmwatch_state(const char *name_or_uuid, enum dr_vm_state *state, int *virt_state, int *virt_reason)
+vmwatch_state(const char *name_or_uuid, struct dr_daemon_vm_state *out)
 {
     struct entry *e;
     int rc;
@@ -366,9 +424,13 @@ vmwatch_state(const char *name_or_uuid, enum dr_vm_state *state, int *virt_state
     } else if ((e = find(name_or_uuid, false)) == NULL || !e->present) {
         rc = 0;
     } else {
-        *state = e->state;
-        *virt_state = e->virt_state;
-        *virt_reason = e->virt_reason;
+        memset(out, 0, sizeof(*out));
+        out->known = 1;
+        out->state = (uint32_t)e->state;
+        out->virt_state = e->virt_state;
+        out->virt_reason = e->virt_reason;
+        out->vcpus = e->vcpus;
+        out->max_memory_kib = e->max_memory_kib;
         rc = 1;
     }
     pthread_mutex_unlock(&w.lock);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "drover/daemon.h"
 #include "drover/vm.h"
 
 /* Start watching \p uri (NULL: qemu:///system) in a thread of its own. 0 or -errno. */
@@ -22,12 +23,12 @@ void vmwatch_stop(void);
 bool vmwatch_connected(void);
 
 /*
- * The cached state of a domain by name or UUID. Returns 1 when known (and the connection is
- * up), 0 when the domain is unknown to the cache, -ENOTCONN when droverd has no libvirt
- * connection (the caller must ask libvirt itself).
+ * The cached state of a domain by name or UUID, with its vCPUs and maximum memory (0 while
+ * unknown). Returns 1 when known (and the connection is up; \p out filled), 0 when the domain is
+ * unknown to the cache, -ENOTCONN when droverd has no libvirt connection (the caller must ask
+ * libvirt itself).
  */
-int vmwatch_state(const char *name_or_uuid, enum dr_vm_state *state, int *virt_state,
-                  int *virt_reason);
+int vmwatch_state(const char *name_or_uuid, struct dr_daemon_vm_state *out);
 
 /*
  * What drover itself is doing with a domain: \p resource names its Pacemaker resource (for

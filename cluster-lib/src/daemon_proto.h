@@ -51,6 +51,10 @@ struct dr__daemon_res {
     } u;
 } __attribute__((aligned(8)));
 
+/* The VM answer grows inside the union without changing the message: no new protocol version. */
+_Static_assert(sizeof(struct dr_daemon_vm_state) <= sizeof(struct dr_daemon_status),
+               "a VM answer must not change the size of droverd's response");
+
 /* Big enough for either message plus libqb's own framing. */
 #define DR__DAEMON_MAX_MSG (sizeof(struct dr__daemon_res) + 4096)
 

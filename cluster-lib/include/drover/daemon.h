@@ -67,13 +67,24 @@ struct dr_daemon_status {
     struct dr_daemon_device_status devices[DR_DAEMON_MAX_DEVICES];
 };
 
-/** droverd's cached view of one domain, from libvirt's lifecycle events. */
+/**
+ * droverd's cached view of one domain, from libvirt's lifecycle events. The sizes (vcpus,
+ * max_memory_kib) are read when an event arrives and every DR_DAEMON_VM_SIZES_REFRESH_MS; they
+ * came with protocol version 2 unchanged (the answer's size did not change), so a droverd that
+ * predates them answers 0 there: unknown.
+ */
 struct dr_daemon_vm_state {
     uint32_t known; /**< 1: droverd knows the domain; 0: no such domain on this node */
     uint32_t state; /**< enum dr_vm_state */
     int32_t virt_state;
     int32_t virt_reason;
+    uint32_t vcpus;          /**< current vCPUs; 0 when unknown */
+    uint32_t reserved;       /**< 0 */
+    uint64_t max_memory_kib; /**< maximum memory; 0 when unknown */
 };
+
+/** How often droverd re-reads the sizes of the domains it knows (no event tells of a hot-plug). */
+#define DR_DAEMON_VM_SIZES_REFRESH_MS 30000u
 
 /** Name of a state ("registered"). */
 const char *dr_daemon_state_name(uint32_t state);
