@@ -166,7 +166,10 @@ T_FENCE=$(cl_first_log_ms "Operation '(reboot|off)' targeting $VICTIM by node[0-
 [[ -z $T_FENCE ]] || mark_at "$T_FENCE" "fence_drover: $VICTIM fenced, its key off the LUN (+$((T_FENCE - ${T_LEFT:-T_KILL})) ms)"
 for d in "${VMS[@]}"; do
     to=$(cl_where "vm-$d")
-    ts=$(cl_first_log_ms "Result of start operation for vm-$d on $to: ok" "$T_KILL") || ts=
+    # The cluster names the node as soon as the start is under way: wait for its result.
+    ts=
+    t_wait_for 60 cl_first_log_ms "Result of start operation for vm-$d on $to: ok" "$T_KILL" &&
+        ts=$(cl_first_log_ms "Result of start operation for vm-$d on $to: ok" "$T_KILL")
     if [[ -n $ts && -n $T_FENCE ]] && ((ts > T_FENCE)); then
         t_pass "$d started on $to after the fence (+$((ts - T_FENCE)) ms)"
         mark_at "$ts" "$d running on $to ($((ts - T_KILL)) ms after the kill, $((ts - T_FENCE)) ms after the fence)"
