@@ -32,10 +32,11 @@
 #include "drover/log.h"
 #include "drover/vm.h"
 #include "vm_agent.h"
+#include "vm_state.h"
 
 #define LOG(prio, ...) dr_log_printf(prio, __VA_ARGS__)
 #define DEFAULT_PROC_ROOT "/proc"
-#define DEFAULT_STATE_DIR "/run/drover/vm"
+#define DEFAULT_STATE_DIR VM_STATE_DIR
 /* crm_resource takes 40-60 ms; a CIB that does not answer must not hold an action for long. */
 #define UTIL_TIMEOUT_MS 3000
 /* attrd_updater takes about 15 ms; progress is never worth holding the migration watcher for. */
@@ -221,6 +222,7 @@ vm_agent_parse(struct vm_agent *a, vm_agent_getter get, void *ctx, char *err, si
     memset(a, 0, sizeof(*a));
     a->policy = DR_VM_MIGRATION_POSTCOPY;
     a->autoset_utilization = true;
+    a->utilization_check_interval = VM_STATE_CHECK_INTERVAL_S;
     a->op_timeout_ms = 90000;
     rc = get_string(get, ctx, "config", a->config, sizeof(a->config), NULL, err, err_len);
     if (rc == 0) {
@@ -288,6 +290,10 @@ vm_agent_parse(struct vm_agent *a, vm_agent_getter get, void *ctx, char *err, si
     }
     if (rc == 0) {
         rc = get_bool(get, ctx, "autoset_utilization", &a->autoset_utilization, err, err_len);
+    }
+    if (rc == 0) {
+        rc = get_uint(get, ctx, "utilization_check_interval", false, 86400,
+                      &a->utilization_check_interval, err, err_len);
     }
     if (rc == 0) {
         rc = get_uint(get, ctx, "timeout", true, 86400000, &a->op_timeout_ms, err, err_len);
@@ -380,84 +386,39 @@ struct identity {
     char uuid[64];
 };
 
-/* What the state file keeps: the identity seen at start, and the utilization last set. */
-struct agent_state {
-    struct identity id;
-    unsigned int cpu;
-    unsigned long long hv_memory_mib;
-};
-
 static void
 state_file(const struct vm_agent *a, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/%s", state_dir, a->instance[0] ? a->instance : "unnamed");
+    if (vm_state_path(state_dir, a->instance[0] ? a->instance : "unnamed", buf, len) < 0) {
+        buf[0] = '\0';
+    }
 }
 
-/* "NAME UUID [CPU HV_MEMORY_MIB]"; UUID "-" when unknown. Earlier files hold two fields. */
 static int
-read_state(const struct vm_agent *a, struct agent_state *st)
+read_state(const struct vm_agent *a, struct vm_state *st)
 {
     char path[4400];
-    FILE *f;
-    int n;
 
-    memset(st, 0, sizeof(*st));
     state_file(a, path, sizeof(path));
-    f = fopen(path, "re");
-    if (f == NULL) {
-        return -errno;
+    if (path[0] == '\0') {
+        memset(st, 0, sizeof(*st));
+        return -EINVAL;
     }
-    {
-        char cpu[32] = "", mem[32] = "";
-        char *end1 = NULL, *end2 = NULL;
-
-        n = fscanf(f, "%255s %63s %31s %31s", st->id.name, st->id.uuid, cpu, mem);
-        fclose(f);
-        if (n < 1) {
-            memset(st, 0, sizeof(*st));
-            return -EINVAL;
-        }
-        /* Old two-field files, or figures that do not parse, mean "not known yet". */
-        st->cpu = n >= 4 ? (unsigned int)strtoul(cpu, &end1, 10) : 0;
-        st->hv_memory_mib = n >= 4 ? strtoull(mem, &end2, 10) : 0;
-        if (n < 4 || *end1 != '\0' || *end2 != '\0') {
-            st->cpu = 0;
-            st->hv_memory_mib = 0;
-        }
-    }
-    if (strcmp(st->id.uuid, "-") == 0) {
-        st->id.uuid[0] = '\0';
-    }
-    return 0;
+    return vm_state_read(path, st);
 }
 
 /* Replaced atomically (rename), so that a monitor never reads half a file. */
 static void
-write_state(const struct vm_agent *a, const struct agent_state *st)
+write_state(const struct vm_agent *a, const struct vm_state *st)
 {
-    char path[4400], tmp[4410], parent[4096];
-    char *slash;
-    FILE *f;
+    char path[4400];
+    int rc;
 
-    snprintf(parent, sizeof(parent), "%s", state_dir);
-    slash = strrchr(parent, '/');
-    if (slash != NULL && slash != parent) {
-        *slash = '\0';
-        mkdir(parent, 0755);
-    }
-    mkdir(state_dir, 0755);
     state_file(a, path, sizeof(path));
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    f = fopen(tmp, "we");
-    if (f == NULL) {
-        LOG(LOG_WARNING, "cannot write %s: %s", tmp, strerror(errno));
-        return;
-    }
-    fprintf(f, "%s %s %u %llu\n", st->id.name, st->id.uuid[0] ? st->id.uuid : "-", st->cpu,
-            st->hv_memory_mib);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        LOG(LOG_WARNING, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
+    rc = path[0] != '\0' ? vm_state_write(path, st) : -EINVAL;
+    if (rc < 0) {
+        LOG(LOG_WARNING, "cannot write the state file of %s in %s: %s", a->instance, state_dir,
+            strerror(-rc));
     }
 }
 
@@ -468,7 +429,7 @@ write_state(const struct vm_agent *a, const struct agent_state *st)
 static int
 identify(const struct vm_agent *a, struct identity *id)
 {
-    struct agent_state st;
+    struct vm_state st;
 
     memset(id, 0, sizeof(*id));
     if (a->domain[0] != '\0') {
@@ -480,7 +441,8 @@ identify(const struct vm_agent *a, struct identity *id)
         return 0;
     }
     if (read_state(a, &st) == 0) {
-        *id = st.id;
+        snprintf(id->name, sizeof(id->name), "%s", st.name);
+        snprintf(id->uuid, sizeof(id->uuid), "%s", st.uuid);
         LOG(LOG_WARNING, "config %s unreadable: using the identity recorded at start (%s)",
             a->config, id->name);
         return 0;
@@ -492,10 +454,10 @@ identify(const struct vm_agent *a, struct identity *id)
 static void
 record_identity(const struct vm_agent *a, const struct dr_vm_info *info)
 {
-    struct agent_state st = {0};
+    struct vm_state st = {0};
 
-    snprintf(st.id.name, sizeof(st.id.name), "%s", info->name);
-    snprintf(st.id.uuid, sizeof(st.id.uuid), "%s", info->uuid);
+    snprintf(st.name, sizeof(st.name), "%s", info->name);
+    snprintf(st.uuid, sizeof(st.uuid), "%s", info->uuid);
     write_state(a, &st);
 }
 
@@ -653,6 +615,18 @@ run_helper(char *const argv[], unsigned int timeout_ms)
     return wait_helper(pid, timeout_ms, true);
 }
 
+/* crm_resource did not do \p what: \p rc is -errno or its exit status. */
+static void
+warn_crm_resource(const struct vm_agent *a, const char *what, int rc)
+{
+    if (rc < 0) {
+        LOG(LOG_WARNING, "%s: %s: crm_resource: %s", a->instance, what,
+            rc == -ETIMEDOUT ? "no answer in time" : strerror(-rc));
+    } else {
+        LOG(LOG_WARNING, "%s: %s: crm_resource exited with %d", a->instance, what, rc);
+    }
+}
+
 static int
 set_utilization(const struct vm_agent *a, const char *name, unsigned long long value)
 {
@@ -670,50 +644,165 @@ set_utilization(const struct vm_agent *a, const char *name, unsigned long long v
 
     snprintf(val, sizeof(val), "%llu", value);
     rc = run_helper(argv, UTIL_TIMEOUT_MS);
-    if (rc < 0) {
-        LOG(LOG_WARNING, "%s: could not set utilization %s=%s: crm_resource: %s", a->instance, name,
-            val, rc == -ETIMEDOUT ? "no answer in time" : strerror(-rc));
-    } else if (rc > 0) {
-        LOG(LOG_WARNING, "%s: could not set utilization %s=%s: crm_resource exited with %d",
-            a->instance, name, val, rc);
+    if (rc != 0) {
+        char what[128];
+
+        snprintf(what, sizeof(what), "could not set utilization %s=%s", name, val);
+        warn_crm_resource(a, what, rc);
     }
     return rc;
 }
 
 /*
- * Publish the domain's vCPUs and maximum memory as the resource's utilization. With
- * \p only_if_changed (monitor), nothing is written when the state file says these values were
- * already set: a recurring monitor must not write the CIB.
+ * The resource's utilization \p name as the CIB holds it: 0 with \p *value, -ENOENT when it is
+ * absent (crm_resource -g then prints nothing and exits 0), or -errno / crm_resource's exit
+ * status (warned here). The value comes through --output-to, a file in the state directory
+ * whose name (a leading dot) no resource ID can take.
+ */
+static int
+get_utilization(const struct vm_agent *a, const char *name, unsigned long long *value)
+{
+    char out[4400], opt[4420], buf[64] = "";
+    char *argv[] = {(char *)"crm_resource",
+                    (char *)"--resource",
+                    (char *)a->instance,
+                    (char *)"--utilization",
+                    (char *)"--get-parameter",
+                    (char *)name,
+                    (char *)"--quiet",
+                    opt,
+                    NULL};
+    char *end;
+    FILE *f;
+    int fd, rc;
+
+    vm_state_mkdir(state_dir);
+    snprintf(out, sizeof(out), "%s/.cib-XXXXXX", state_dir);
+    fd = mkstemp(out);
+    if (fd < 0) {
+        rc = -errno;
+        LOG(LOG_WARNING, "%s: cannot read utilization %s: %s: %s", a->instance, name, out,
+            strerror(-rc));
+        return rc;
+    }
+    close(fd);
+    snprintf(opt, sizeof(opt), "--output-to=%s", out);
+    rc = run_helper(argv, UTIL_TIMEOUT_MS);
+    f = fopen(out, "re");
+    if (f != NULL) {
+        if (fgets(buf, sizeof(buf), f) == NULL) {
+            buf[0] = '\0';
+        }
+        fclose(f);
+    }
+    unlink(out);
+    if (rc != 0) {
+        char what[128];
+
+        snprintf(what, sizeof(what), "cannot read utilization %s", name);
+        warn_crm_resource(a, what, rc);
+        return rc;
+    }
+    buf[strcspn(buf, "\n")] = '\0';
+    if (buf[0] == '\0') {
+        return -ENOENT;
+    }
+    errno = 0;
+    *value = strtoull(buf, &end, 10);
+    if (buf[0] == '-' || *end != '\0' || errno != 0) {
+        *value = 0; /* not a number we set: replace it */
+    }
+    return 0;
+}
+
+/* The CIB holds \p want for \p name, or is made to. 0, or what failed (warned). */
+static int
+check_utilization(const struct vm_agent *a, const char *name, unsigned long long want)
+{
+    unsigned long long have = 0;
+    int rc = get_utilization(a, name, &have);
+
+    if (rc == 0 && have == want) {
+        return 0;
+    }
+    if (rc != 0 && rc != -ENOENT) {
+        return rc;
+    }
+    if (set_utilization(a, name, want) != 0) {
+        return -EIO;
+    }
+    if (rc == -ENOENT) {
+        LOG(LOG_NOTICE, "%s: utilization %s was missing from the CIB: set to %llu again",
+            a->instance, name, want);
+    } else {
+        LOG(LOG_NOTICE, "%s: utilization %s was %llu in the CIB: set to %llu", a->instance, name,
+            have, want);
+    }
+    return 0;
+}
+
+enum util_mode {
+    UTIL_SET,    /* start, migrate_from: set both values */
+    UTIL_NEEDED, /* monitor: set when the values changed, check the CIB when it is due */
+    UTIL_CHECK,  /* reload: check the CIB now */
+};
+
+/*
+ * Publish the domain's vCPUs and maximum memory as the resource's utilization. A recurring
+ * monitor must stay cheap and must not write the CIB for nothing: in UTIL_NEEDED it writes only
+ * values that changed since the state file's, and reads the CIB (crm_resource -g, about as costly
+ * as the monitor itself) only once per utilization_check_interval, to restore values that a
+ * re-applied configuration dropped. Every attempt is recorded, failed or not, so that an
+ * unreachable CIB costs one attempt per interval, not one per monitor.
  */
 static void
-publish_utilization(const struct vm_agent *a, const struct dr_vm_info *info, bool only_if_changed)
+publish_utilization(const struct vm_agent *a, const struct dr_vm_info *info, enum util_mode mode)
 {
-    struct agent_state st;
+    struct vm_state st;
     unsigned long long mib =
         (info->max_memory_kib != 0 ? info->max_memory_kib : info->memory_kib) / 1024;
+    int64_t now = vm_state_now_s();
     int rc;
 
     if (!a->autoset_utilization || a->instance[0] == '\0' || info->vcpus == 0 || mib == 0) {
         return;
     }
-    if (read_state(a, &st) != 0 || strcmp(st.id.name, info->name) != 0) {
+    if (read_state(a, &st) != 0 || strcmp(st.name, info->name) != 0) {
         memset(&st, 0, sizeof(st));
-        snprintf(st.id.name, sizeof(st.id.name), "%s", info->name);
-        snprintf(st.id.uuid, sizeof(st.id.uuid), "%s", info->uuid);
+        snprintf(st.name, sizeof(st.name), "%s", info->name);
+        snprintf(st.uuid, sizeof(st.uuid), "%s", info->uuid);
     }
-    if (only_if_changed && st.cpu == info->vcpus && st.hv_memory_mib == mib) {
-        return;
+    if (mode == UTIL_NEEDED) {
+        switch (vm_state_utilization(&st, info->vcpus, mib, a->utilization_check_interval, now)) {
+        case VM_STATE_UTIL_OK:
+            return;
+        case VM_STATE_UTIL_CHANGED:
+            mode = UTIL_SET;
+            break;
+        case VM_STATE_UTIL_CHECK:
+            mode = UTIL_CHECK;
+            break;
+        }
     }
-    rc = set_utilization(a, "cpu", info->vcpus);
-    if (rc == 0) {
-        rc = set_utilization(a, "hv_memory", mib);
+    if (mode == UTIL_SET) {
+        rc = set_utilization(a, "cpu", info->vcpus);
+        if (rc == 0) {
+            rc = set_utilization(a, "hv_memory", mib);
+        }
+    } else {
+        LOG(LOG_DEBUG, "%s: checking the CIB's utilization", a->instance);
+        rc = check_utilization(a, "cpu", info->vcpus);
+        if (rc == 0) {
+            rc = check_utilization(a, "hv_memory", mib);
+        }
     }
     if (rc == 0) {
         LOG(LOG_INFO, "%s: utilization cpu=%u hv_memory=%llu", a->instance, info->vcpus, mib);
         st.cpu = info->vcpus;
         st.hv_memory_mib = mib;
-        write_state(a, &st);
     }
+    st.checked_s = now;
+    write_state(a, &st);
 }
 
 /* The migration's progress channel (see vm_agent.h): one attrd_updater at a time. */
@@ -849,6 +938,65 @@ lookup_identity(struct dr_vm_conn *conn, const struct identity *id, struct dr_vm
     return rc;
 }
 
+/* The utilization of domain \p id, when libvirt says it runs here. */
+static void
+utilization_from_libvirt(const struct vm_agent *a, const struct identity *id, enum util_mode mode)
+{
+    struct dr_vm_conn *conn = NULL;
+    struct dr_vm *vm = NULL;
+    struct dr_vm_info info;
+
+    if (dr_vm_conn_open(a->hypervisor, &conn) == 0 && lookup_identity(conn, id, &vm) == 0 &&
+        dr_vm_get_info(vm, &info) == 0 && vm_agent_monitor_state(a, &info) == OCF_SUCCESS) {
+        publish_utilization(a, &info, mode);
+    }
+    dr_vm_free(vm);
+    dr_vm_conn_close(conn);
+}
+
+/* Whether the state file describes the domain \p id names. */
+static bool
+state_is_of(const struct vm_state *st, const struct identity *id)
+{
+    if (id->uuid[0] != '\0' && st->uuid[0] != '\0') {
+        return strcasecmp(id->uuid, st->uuid) == 0;
+    }
+    return strcmp(id->name, st->name) == 0 ||
+           (st->uuid[0] != '\0' && strcasecmp(id->name, st->uuid) == 0);
+}
+
+/*
+ * A recurring monitor answered from droverd's cache (the front door hands it here when the
+ * utilization needs a look): droverd's answer carries the domain's vCPUs and maximum memory, so
+ * libvirt is asked only when droverd cannot say (an older droverd) and something is due.
+ */
+static void
+cached_utilization(const struct vm_agent *a, const struct identity *id,
+                   const struct dr_daemon_vm_state *cached)
+{
+    struct dr_vm_info info = {0};
+    struct vm_state st;
+    bool known = read_state(a, &st) == 0 && state_is_of(&st, id);
+
+    if (!a->autoset_utilization || a->instance[0] == '\0') {
+        return;
+    }
+    if (known && cached->vcpus != 0 && cached->max_memory_kib != 0) {
+        snprintf(info.name, sizeof(info.name), "%s", st.name);
+        snprintf(info.uuid, sizeof(info.uuid), "%.36s", st.uuid);
+        info.state = DR_VM_STATE_RUNNING;
+        info.vcpus = cached->vcpus;
+        info.max_memory_kib = cached->max_memory_kib;
+        publish_utilization(a, &info, UTIL_NEEDED);
+        return;
+    }
+    if (known && vm_state_utilization(&st, 0, 0, a->utilization_check_interval, vm_state_now_s()) ==
+                     VM_STATE_UTIL_OK) {
+        return;
+    }
+    utilization_from_libvirt(a, id, UTIL_NEEDED);
+}
+
 static int
 action_monitor(struct vm_agent *a)
 {
@@ -874,6 +1022,7 @@ action_monitor(struct vm_agent *a)
         if (dr_daemon_vm_state(NULL, 500, id.uuid[0] ? id.uuid : id.name, &st) == 0 && st.known &&
             st.state == DR_VM_STATE_RUNNING) {
             LOG(LOG_DEBUG, "%s: running, from droverd's cache", id.name);
+            cached_utilization(a, &id, &st);
             return OCF_SUCCESS;
         }
     }
@@ -895,7 +1044,7 @@ action_monitor(struct vm_agent *a)
     } else {
         ocf = vm_agent_monitor_state(a, &info);
         if (ocf == OCF_SUCCESS) {
-            publish_utilization(a, &info, true);
+            publish_utilization(a, &info, UTIL_NEEDED);
         }
     }
     dr_vm_free(vm);
@@ -973,7 +1122,7 @@ action_start(struct vm_agent *a)
         record_identity(a, &info);
         tell_droverd(a, info.name, 0);
         LOG(LOG_NOTICE, "%s started", info.name);
-        publish_utilization(a, &info, false);
+        publish_utilization(a, &info, UTIL_SET);
         ocf = OCF_SUCCESS;
     }
 out:
@@ -1160,7 +1309,7 @@ action_migrate_from(struct vm_agent *a)
         record_identity(a, &info);
         tell_droverd(a, info.name, 0);
         LOG(LOG_NOTICE, "%s runs here after migration from %s", info.name, a->migrate_source);
-        publish_utilization(a, &info, false);
+        publish_utilization(a, &info, UTIL_SET);
         ocf = OCF_SUCCESS;
     } else {
         LOG(LOG_ERR, "%s does not run here after migration from %s", id.name, a->migrate_source);
@@ -1191,6 +1340,22 @@ action_validate(struct vm_agent *a)
         LOG(LOG_ERR, "domain %s does not match config %s (name %s, uuid %s)", a->domain, a->config,
             name, uuid);
         return OCF_ERR_CONFIGURED;
+    }
+    return OCF_SUCCESS;
+}
+
+/*
+ * Every parameter is read afresh by each action, so a reload has nothing to apply. But a
+ * configuration re-applied (crm configure load update) may have replaced the primitive and
+ * dropped its utilization: check it now rather than at the next periodic check.
+ */
+static int
+action_reload(struct vm_agent *a)
+{
+    struct identity id;
+
+    if (a->autoset_utilization && a->instance[0] != '\0' && identify(a, &id) == 0) {
+        utilization_from_libvirt(a, &id, UTIL_CHECK);
     }
     return OCF_SUCCESS;
 }
@@ -1232,7 +1397,7 @@ vm_agent_run(struct vm_agent *a, const char *action)
         return action_validate(a);
     }
     if (strcmp(action, "reload-agent") == 0 || strcmp(action, "reload") == 0) {
-        return OCF_SUCCESS; /* every parameter is read afresh by each action */
+        return action_reload(a);
     }
     return OCF_ERR_UNIMPLEMENTED;
 }

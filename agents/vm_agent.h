@@ -48,6 +48,7 @@ struct vm_agent {
     unsigned int shutdown_timeout;  /* s, 0 = from the operation's timeout */
     bool force_stop;
     bool autoset_utilization;
+    unsigned int utilization_check_interval; /* s, 0 = no periodic check */
     /* meta attributes Pacemaker passes (OCF_RESKEY_CRM_meta_<name>) */
     unsigned int op_timeout_ms;
     unsigned int op_interval_ms;

@@ -291,6 +291,53 @@ is_helper(pid_t pid)
     return pid >= MOCK_FIRST_PID && pid < MOCK_FIRST_PID + 1000;
 }
 
+static char *
+cib_value(const char *name)
+{
+    if (strcmp(name, "cpu") == 0) {
+        return mock.cib_cpu;
+    }
+    assert_string_equal(name, "hv_memory");
+    return mock.cib_hv_memory;
+}
+
+/* crm_resource --utilization against the simulated CIB (a helper that hangs does nothing). */
+static void
+crm_resource_utilization(char *const argv[])
+{
+    const char *get = NULL, *set = NULL, *value = NULL, *out = NULL;
+
+    for (size_t i = 1; argv[i] != NULL; i++) {
+        if (strcmp(argv[i], "--get-parameter") == 0 && argv[i + 1] != NULL) {
+            get = argv[i + 1];
+        } else if (strcmp(argv[i], "--set-parameter") == 0 && argv[i + 1] != NULL) {
+            set = argv[i + 1];
+        } else if (strcmp(argv[i], "--parameter-value") == 0 && argv[i + 1] != NULL) {
+            value = argv[i + 1];
+        } else if (strncmp(argv[i], "--output-to=", 12) == 0) {
+            out = argv[i] + 12;
+        }
+    }
+    if (get != NULL) {
+        mock.cib_gets++;
+        assert_non_null(out); /* the value comes through the file, never through a pipe */
+        if (mock.exit_status == 0 && !mock.helper_hangs) {
+            FILE *f = fopen(out, "w");
+            assert_non_null(f);
+            if (cib_value(get)[0] != '\0') {
+                fprintf(f, "%s\n", cib_value(get));
+            }
+            fclose(f);
+        }
+    } else if (set != NULL) {
+        mock.cib_sets++;
+        assert_non_null(value);
+        if (mock.exit_status == 0 && !mock.helper_hangs) {
+            snprintf(cib_value(set), 32, "%s", value);
+        }
+    }
+}
+
 int
 __wrap_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
                     const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
@@ -310,6 +357,9 @@ __wrap_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions
     mock.spawn_calls++;
     if (mock.spawn_rc != 0) {
         return mock.spawn_rc;
+    }
+    if (argv[0] != NULL && strcmp(argv[0], "crm_resource") == 0) {
+        crm_resource_utilization(argv);
     }
     *pid = MOCK_FIRST_PID + (pid_t)mock.spawn_calls;
     return 0;

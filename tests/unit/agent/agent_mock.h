@@ -60,7 +60,13 @@ struct agent_mock {
     int spawn_rc;
     unsigned int spawn_calls;
     char spawn_argv[MOCK_MAX_CALLS][512];
-    int exit_status;   /* every helper's exit status */
+    int exit_status; /* every helper's exit status */
+    /*
+     * The CIB's utilization as crm_resource sees it ("" = absent): --get-parameter NAME with
+     * --output-to=PATH writes it to PATH (when the exit status is 0), --set-parameter sets it.
+     */
+    char cib_cpu[32], cib_hv_memory[32];
+    unsigned int cib_gets, cib_sets;
     bool helper_hangs; /* waitpid(WNOHANG) never sees a helper end */
     unsigned int helper_kills;
     /* kill() on other PIDs (QEMU found in the fake /proc) */

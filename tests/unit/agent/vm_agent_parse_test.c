@@ -38,6 +38,7 @@ defaults(void **state)
     assert_int_equal(a.shutdown_timeout, 0);
     assert_false(a.force_stop);
     assert_true(a.autoset_utilization);
+    assert_int_equal(a.utilization_check_interval, 60);
     assert_int_equal(a.op_timeout_ms, 90000);
     assert_int_equal(a.op_interval_ms, 0);
     assert_string_equal(a.migrate_source, "");
@@ -76,6 +77,8 @@ every_parameter(void **state)
                               "Yes",
                               P("autoset_utilization"),
                               "off",
+                              P("utilization_check_interval"),
+                              "0",
                               P("CRM_meta_timeout"),
                               "120000",
                               P("CRM_meta_interval"),
@@ -113,6 +116,7 @@ every_parameter(void **state)
     assert_int_equal(a.shutdown_timeout, 30);
     assert_true(a.force_stop);
     assert_false(a.autoset_utilization);
+    assert_int_equal(a.utilization_check_interval, 0);
     assert_int_equal(a.op_timeout_ms, 120000);
     assert_int_equal(a.op_interval_ms, 10000);
     assert_string_equal(a.migrate_source, "n1");
@@ -177,6 +181,8 @@ rejected(void **state)
         {P("shutdown_timeout"), "1.5", "shutdown_timeout"},
         {P("force_stop"), "maybe", "force_stop"},
         {P("autoset_utilization"), "2", "autoset_utilization"},
+        {P("utilization_check_interval"), "1m", "utilization_check_interval"},
+        {P("utilization_check_interval"), "86401", "utilization_check_interval"},
         {P("CRM_meta_timeout"), "soon", "timeout"},
         {P("CRM_meta_interval"), "-10000", "interval"},
         {P("hypervisor"), "qemu:///system\n", "hypervisor"},
@@ -208,7 +214,8 @@ rejected(void **state)
                                   bad[i].value,
                                   NULL};
         const char *const *use = kv;
-        const char *const kv_policy[] = {P("domain"), "vm1", bad[i].name, bad[i].value, NULL};
+        const char *const kv_policy[] = {"OCF_RESKEY_domain", "vm1", bad[i].name, bad[i].value,
+                                         NULL};
         if (strcmp(bad[i].name, P("migration_policy")) == 0) {
             use = kv_policy;
         }

@@ -66,7 +66,7 @@ start_defines_and_starts(void **state)
     assert_int_equal(mock.expect_busy[0], 0);
     assert_string_equal(mock.expect_resource[0], "vm-vm1");
     mock_read_state(mock_state_dir, "vm-vm1", st, sizeof(st));
-    assert_string_equal(st, "vm1 " UUID1 " 0 0\n");
+    assert_string_equal(st, "vm1 " UUID1 " 0 0 0\n");
     assert_int_equal(mock.spawn_calls, 0);
     assert_balanced();
 }
@@ -524,7 +524,7 @@ migrate_from_runs_here(void **state)
     assert_int_equal(mock.expect_busy[0], 0);
     assert_int_equal(mock_log_count(LOG_NOTICE, "after migration from n1"), 1);
     mock_read_state(mock_state_dir, "vm-vm1", st, sizeof(st));
-    assert_string_equal(st, "vm1 " UUID1 " 0 0\n");
+    assert_string_equal(st, "vm1 " UUID1 " 0 0 0\n");
     assert_balanced();
 }
 
