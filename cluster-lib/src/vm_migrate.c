@@ -364,17 +364,136 @@ read_dest_stats(const struct dr_vm *vm, const char *dest_uri, struct dr_vm_job_s
     return rc;
 }
 
+/*
+ * The switch to post-copy, watched from both ends. Neither libvirtd keeps the downtime of a
+ * post-copy migration: the source's completed statistics leave with the domain (undefined
+ * there), and the destination's job ends without statistics. So the downtime is measured here:
+ * from the moment the source is seen paused (libvirt's SUSPENDED_POSTCOPY, the vCPUs stopped) to
+ * the moment the destination is seen running (RESUMED_POSTCOPY), polling both domains' states
+ * every SWITCH_POLL_MS. The agent has no event loop; these states change on the same QEMU events
+ * that libvirt's lifecycle events report.
+ */
+#define SWITCH_POLL_MS 2
+#define SWITCH_WATCH_MS 10000
+
+struct switch_watch {
+    virConnectPtr dconn;
+    virDomainPtr ddom;
+};
+
+/* Before the switch: the destination's domain, through a connection of our own. */
+static void
+switch_watch_open(struct switch_watch *sw, const struct dr_vm *vm, const char *dest_uri)
+{
+    memset(sw, 0, sizeof(*sw));
+    sw->dconn = virConnectOpen(dest_uri);
+    if (sw->dconn == NULL) {
+        dr__vm_error_quiet(dest_uri);
+        return;
+    }
+    sw->ddom = virDomainLookupByUUIDString(sw->dconn, vm->uuid);
+    if (sw->ddom == NULL) {
+        dr__vm_error_quiet(vm->name);
+    }
+}
+
+static void
+switch_watch_close(struct switch_watch *sw)
+{
+    if (sw->ddom != NULL) {
+        virDomainFree(sw->ddom);
+    }
+    if (sw->dconn != NULL) {
+        virConnectClose(sw->dconn);
+    }
+    memset(sw, 0, sizeof(*sw));
+}
+
+static int
+domain_state(virDomainPtr dom)
+{
+    int state = VIR_DOMAIN_NOSTATE, reason = 0;
+
+    if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+        virResetLastError();
+        return -1;
+    }
+    return state;
+}
+
+/*
+ * After virDomainMigrateStartPostCopy(): wait (at most SWITCH_WATCH_MS, and not past the
+ * worker's end) for the source to pause and the destination to run. \return the downtime in ms,
+ * or -1 when it could not be seen. When one round saw the source still running and the
+ * destination already running, the downtime is under one round: that round's length is given.
+ */
+static int64_t
+measure_switch(const struct switch_watch *sw, const struct dr_vm *vm, struct worker *w)
+{
+    int64_t end = dr__now_ms() + SWITCH_WATCH_MS;
+    int64_t src_running_ms = -1, src_paused_ms = -1;
+
+    if (sw->ddom == NULL) {
+        return -1;
+    }
+    while (dr__now_ms() < end) {
+        int64_t round = dr__now_ms();
+        int s, d;
+
+        if (src_paused_ms < 0) {
+            s = domain_state(vm->dom);
+            if (s == VIR_DOMAIN_RUNNING) {
+                src_running_ms = round;
+            } else if (s == VIR_DOMAIN_PAUSED) {
+                src_paused_ms = dr__now_ms();
+            }
+        }
+        d = domain_state(sw->ddom);
+        if (d == VIR_DOMAIN_RUNNING) {
+            int64_t now = dr__now_ms();
+
+            if (src_paused_ms >= 0) {
+                return now - src_paused_ms;
+            }
+            return src_running_ms >= 0 ? now - src_running_ms : -1;
+        }
+        if (d < 0) {
+            return -1; /* the destination is gone: the migration failed */
+        }
+        if (worker_wait(w, dr__now_ms() + SWITCH_POLL_MS)) {
+            /* The migration ended meanwhile: one last look (an upper bound, then). */
+            if (src_paused_ms >= 0 && domain_state(sw->ddom) == VIR_DOMAIN_RUNNING) {
+                return dr__now_ms() - src_paused_ms;
+            }
+            return -1;
+        }
+    }
+    return -1;
+}
+
 static void
 log_final(const struct dr_vm *vm, const struct dr_vm_migrate_params *p,
           const struct dr_vm_migrate_result *r)
 {
     const char *dest = p->dest_name != NULL ? p->dest_name : p->dest_uri;
 
+    if (r->downtime_measured) {
+        dr_notice("VM %s migrated to %s in %llu ms: job %llu ms, downtime %llu ms (measured by "
+                  "drover: source paused to destination running; libvirt gives none for "
+                  "post-copy), %.1f MiB, %llu iterations%s (post-copy)",
+                  vm->name, dest, (unsigned long long)r->wall_ms,
+                  (unsigned long long)r->stats.elapsed_ms, (unsigned long long)r->stats.downtime_ms,
+                  (double)r->stats.data_processed / MIB,
+                  (unsigned long long)r->stats.memory_iteration,
+                  r->stats_sampled ? " (bytes and iterations as last sampled)" : "");
+        return;
+    }
     dr_notice("VM %s migrated to %s in %llu ms: job %llu ms, downtime %llu ms, %.1f MiB, "
-              "%llu iterations%s",
+              "%llu iterations%s%s",
               vm->name, dest, (unsigned long long)r->wall_ms,
               (unsigned long long)r->stats.elapsed_ms, (unsigned long long)r->stats.downtime_ms,
               (double)r->stats.data_processed / MIB, (unsigned long long)r->stats.memory_iteration,
+              r->stats_sampled ? " (as last sampled: libvirt kept no final statistics)" : "",
               r->postcopy ? " (post-copy)" : "");
 }
 
@@ -390,7 +509,7 @@ dr_vm_migrate(struct dr_vm *vm, const struct dr_vm_migrate_params *params,
     pthread_t tid;
     bool downtime_pending, abort_requested = false, abort_logged = false;
     const char *dest;
-    int64_t t0, now;
+    int64_t t0, now, switch_ms = -1;
     int persistent, rc;
 
     if (vm == NULL || params == NULL || result == NULL) {
@@ -466,17 +585,32 @@ dr_vm_migrate(struct dr_vm *vm, const struct dr_vm_migrate_params *params,
                                        res.postcopy)) {
         case DR_VM_MIGRATION_CONTINUE:
             break;
-        case DR_VM_MIGRATION_SWITCH_POSTCOPY:
+        case DR_VM_MIGRATION_SWITCH_POSTCOPY: {
+            struct switch_watch sw;
+
+            switch_watch_open(&sw, vm, params->dest_uri);
             if (virDomainMigrateStartPostCopy(vm->dom, 0) == 0) {
                 res.postcopy = true;
                 dr_notice("VM %s: switched to post-copy after %lld ms (iteration %llu)", vm->name,
                           (long long)(now - t0), (unsigned long long)last.memory_iteration);
+                switch_ms = measure_switch(&sw, vm, &w);
+                if (switch_ms >= 0) {
+                    dr_info("VM %s: post-copy switch: source paused to destination running in "
+                            "%lld ms",
+                            vm->name, (long long)switch_ms);
+                } else {
+                    dr_info("VM %s: post-copy switch not seen on both nodes: no downtime "
+                            "measured",
+                            vm->name);
+                }
             } else {
                 /* Stay with pre-copy and its timeout rather than retrying every tick. */
                 dr__vm_error(vm->name);
                 policy.policy = DR_VM_MIGRATION_AUTOCONVERGE;
             }
+            switch_watch_close(&sw);
             break;
+        }
         case DR_VM_MIGRATION_ABORT:
             if (abort_requested) {
                 break;
@@ -509,6 +643,12 @@ dr_vm_migrate(struct dr_vm *vm, const struct dr_vm_migrate_params *params,
         if (rc < 0 || res.stats.elapsed_ms == 0) {
             res.stats = last;
             res.stats.active = false;
+            res.stats.expected_downtime_ms = 0;
+            res.stats_sampled = true;
+        }
+        if (res.postcopy && res.stats.downtime_ms == 0 && switch_ms >= 0) {
+            res.stats.downtime_ms = (uint64_t)switch_ms;
+            res.downtime_measured = true;
         }
         log_final(vm, params, &res);
         rc = 0;

@@ -106,8 +106,17 @@ struct dr_vm_migrate_params {
 struct dr_vm_migrate_result {
     bool postcopy; /**< switched to post-copy */
     bool aborted;  /**< aborted by policy or timeout: the VM still runs on the source */
-    struct dr_vm_job_stats stats; /**< completed job statistics (from the source) */
+    /**
+     * Completed job statistics: libvirt's (the source's, else the destination's), else the last
+     * live sample (stats_sampled). After post-copy libvirt keeps none (the source's go with the
+     * undefined domain, the destination's job ends without any): stats.downtime_ms is then
+     * measured by drover (downtime_measured), from the source seen paused to the destination
+     * seen running, the domains' states polled every few ms during the switch.
+     */
+    struct dr_vm_job_stats stats;
     uint64_t wall_ms;
+    bool stats_sampled;     /**< stats are the last live sample, not libvirt's final ones */
+    bool downtime_measured; /**< stats.downtime_ms measured by drover, not libvirt's */
 };
 
 /**

@@ -3,6 +3,10 @@
  * passes, the watcher applying the policy (abort at the timeout, post-copy switch, never an
  * abort once in post-copy), the final statistics, and no return while the job still runs.
  * The domain handle is the test driver's "test"; virDomainMigrateToURI3 is a simulated job.
+ * The destination (virConnectOpen of a qemu+tcp:// URI) is the test driver too, and both ends'
+ * states (virDomainGetState) follow a simulated post-copy switch: the source pauses, then after
+ * the downtime the destination runs. As in the lab (libvirt 9.0), a post-copy migration may
+ * leave no completed statistics on either end: then the downtime is drover's measurement.
  */
 #include <errno.h>
 #include <libvirt/libvirt.h>
@@ -35,6 +39,9 @@ int __wrap_virDomainMigrateSetMaxDowntime(virDomainPtr dom, unsigned long long d
                                           unsigned int flags);
 virErrorPtr __wrap_virGetLastError(void);
 virErrorPtr __real_virGetLastError(void);
+virConnectPtr __wrap_virConnectOpen(const char *name);
+virConnectPtr __real_virConnectOpen(const char *name);
+int __wrap_virDomainGetState(virDomainPtr dom, int *state, int *reason, unsigned int flags);
 
 enum outcome {
     CONVERGE_AFTER_MS, /* completes on its own after sim.run_ms */
@@ -57,6 +64,13 @@ static struct {
     unsigned int flags;
     unsigned int n_abort, n_postcopy, n_stats, n_completed_stats, n_downtime;
     bool running, aborted, postcopy, on_target;
+    /* the destination and the post-copy switch */
+    bool dest_unreachable;
+    enum { STATS_BOTH, STATS_DEST_ONLY, STATS_NONE } completed; /* who keeps completed stats */
+    unsigned int pause_after_ms, switch_downtime_ms;
+    int64_t switch_at_ms;
+    virConnectPtr dest_conns[8];
+    unsigned int n_dest_conns, n_dest_states;
 } sim = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 /* The simulated libvirt error of the migration thread. */
@@ -80,6 +94,72 @@ set_error(int code, const char *msg)
     fake_error.code = code;
     fake_error.message = (char *)msg;
     fake_error_set = true;
+}
+
+/* Connections to "the destination" are the test driver's too; they are remembered as such. */
+virConnectPtr
+__wrap_virConnectOpen(const char *name)
+{
+    virConnectPtr c;
+
+    if (strncmp(name, "qemu+tcp://", 11) != 0) {
+        return __real_virConnectOpen(name);
+    }
+    pthread_mutex_lock(&sim.lock);
+    if (sim.dest_unreachable) {
+        pthread_mutex_unlock(&sim.lock);
+        set_error(VIR_ERR_SYSTEM_ERROR, "unable to connect to server: Connection refused");
+        return NULL;
+    }
+    c = __real_virConnectOpen("test:///default");
+    assert_non_null(c);
+    assert_true(sim.n_dest_conns < 8);
+    sim.dest_conns[sim.n_dest_conns++] = c;
+    pthread_mutex_unlock(&sim.lock);
+    return c;
+}
+
+/* Callers hold sim.lock. */
+static bool
+on_dest(virDomainPtr dom)
+{
+    virConnectPtr c = virDomainGetConnect(dom);
+
+    for (unsigned int i = 0; i < sim.n_dest_conns; i++) {
+        if (sim.dest_conns[i] == c) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The source runs until pause_after_ms after the switch; the destination after the downtime. */
+int
+__wrap_virDomainGetState(virDomainPtr dom, int *state, int *reason, unsigned int flags)
+{
+    int64_t t;
+
+    assert_int_equal(flags, 0);
+    pthread_mutex_lock(&sim.lock);
+    t = sim.switch_at_ms != 0 ? dr__now_ms() - sim.switch_at_ms : -1;
+    if (on_dest(dom)) {
+        sim.n_dest_states++;
+        if (t >= (int64_t)sim.pause_after_ms + sim.switch_downtime_ms || sim.on_target) {
+            *state = VIR_DOMAIN_RUNNING;
+            *reason = sim.on_target ? VIR_DOMAIN_RUNNING_MIGRATED : VIR_DOMAIN_RUNNING_POSTCOPY;
+        } else {
+            *state = VIR_DOMAIN_PAUSED;
+            *reason = VIR_DOMAIN_PAUSED_MIGRATION;
+        }
+    } else if (t >= (int64_t)sim.pause_after_ms) {
+        *state = VIR_DOMAIN_PAUSED;
+        *reason = VIR_DOMAIN_PAUSED_POSTCOPY;
+    } else {
+        *state = VIR_DOMAIN_RUNNING;
+        *reason = VIR_DOMAIN_RUNNING_MIGRATION_CANCELED;
+    }
+    pthread_mutex_unlock(&sim.lock);
+    return 0;
 }
 
 static int64_t
@@ -160,14 +240,22 @@ __wrap_virDomainGetJobStats(virDomainPtr dom, int *type, virTypedParameterPtr *p
 {
     int max = 0;
 
-    (void)dom;
     *params = NULL;
     *nparams = 0;
     pthread_mutex_lock(&sim.lock);
     if (flags & VIR_DOMAIN_JOB_STATS_COMPLETED) {
+        bool dest = on_dest(dom);
+
         sim.n_completed_stats++;
-        *type = sim.on_target ? VIR_DOMAIN_JOB_COMPLETED : VIR_DOMAIN_JOB_NONE;
-        if (sim.on_target) {
+        if (!dest && sim.on_target && sim.completed != STATS_BOTH) {
+            /* Migrated away and undefined here: the domain is gone with its statistics. */
+            pthread_mutex_unlock(&sim.lock);
+            set_error(VIR_ERR_NO_DOMAIN, "Domain not found: no domain with matching uuid");
+            return -1;
+        }
+        *type = sim.on_target && (sim.completed != STATS_NONE || !dest) ? VIR_DOMAIN_JOB_COMPLETED
+                                                                        : VIR_DOMAIN_JOB_NONE;
+        if (*type == VIR_DOMAIN_JOB_COMPLETED) {
             virTypedParamsAddULLong(params, nparams, &max, VIR_DOMAIN_JOB_TIME_ELAPSED, 321);
             virTypedParamsAddULLong(params, nparams, &max, VIR_DOMAIN_JOB_DOWNTIME, 42);
             virTypedParamsAddULLong(params, nparams, &max, VIR_DOMAIN_JOB_DATA_PROCESSED,
@@ -199,6 +287,7 @@ __wrap_virDomainMigrateStartPostCopy(virDomainPtr dom, unsigned int flags)
     pthread_mutex_lock(&sim.lock);
     sim.n_postcopy++;
     sim.postcopy = true;
+    sim.switch_at_ms = dr__now_ms();
     pthread_cond_broadcast(&sim.cond);
     pthread_mutex_unlock(&sim.lock);
     return 0;
@@ -415,6 +504,95 @@ test_postcopy_switch(void **state)
     assert_int_equal(log_capture_count(LOG_NOTICE, "(post-copy)"), 1);
 }
 
+/*
+ * Post-copy as the lab's libvirt 9.0 does it: no completed statistics on either end afterwards.
+ * The downtime is drover's own measurement, and the log says so; bytes and iterations are the
+ * last sample, and the log says that too.
+ */
+static void
+test_postcopy_downtime_measured(void **state)
+{
+    struct dr_vm_migrate_params p = base_params();
+    struct dr_vm_migrate_result r;
+
+    p.policy = DR_VM_MIGRATION_POSTCOPY;
+    p.postcopy_after_ms = 100;
+    sim.outcome = NEVER_CONVERGE;
+    sim.postcopy_run_ms = 400;
+    sim.completed = STATS_NONE;
+    sim.pause_after_ms = 10;
+    sim.switch_downtime_ms = 80;
+
+    assert_int_equal(dr_vm_migrate(*state, &p, &r), 0);
+    assert_true(r.postcopy);
+    assert_true(sim.n_dest_states >= 2); /* watched until the destination ran */
+    assert_true(r.downtime_measured);
+    assert_true(r.stats_sampled);
+    /* The destination cannot run before the source paused: more than 0, and within the job. */
+    assert_true(r.stats.downtime_ms > 0 && r.stats.downtime_ms < r.wall_ms);
+    print_message("measured downtime %llu ms (simulated 80 ms)\n",
+                  (unsigned long long)r.stats.downtime_ms);
+    assert_int_equal(r.stats.memory_iteration, 9); /* the last live sample */
+    assert_int_equal(r.stats.expected_downtime_ms, 0);
+    assert_int_equal(log_capture_count(LOG_NOTICE, "(measured by drover: source paused to "
+                                                   "destination running; libvirt gives none for "
+                                                   "post-copy)"),
+                     1);
+    assert_int_equal(log_capture_count(LOG_NOTICE, "(bytes and iterations as last sampled)"), 1);
+    assert_int_equal(log_capture_count(LOG_INFO, "source paused to destination running in"), 1);
+}
+
+/* When the destination keeps libvirt's statistics, libvirt's downtime is the one reported. */
+static void
+test_postcopy_libvirt_downtime(void **state)
+{
+    struct dr_vm_migrate_params p = base_params();
+    struct dr_vm_migrate_result r;
+
+    p.policy = DR_VM_MIGRATION_POSTCOPY;
+    p.postcopy_after_ms = 100;
+    sim.outcome = NEVER_CONVERGE;
+    sim.postcopy_run_ms = 300;
+    sim.completed = STATS_DEST_ONLY;
+    sim.switch_downtime_ms = 30;
+
+    assert_int_equal(dr_vm_migrate(*state, &p, &r), 0);
+    assert_true(r.postcopy);
+    assert_false(r.downtime_measured);
+    assert_false(r.stats_sampled);
+    assert_int_equal(r.stats.downtime_ms, 42);
+    assert_int_equal(r.stats.elapsed_ms, 321);
+    assert_int_equal(log_capture_count(LOG_NOTICE, "downtime 42 ms, 96.0 MiB, 3 iterations "
+                                                   "(post-copy)"),
+                     1);
+    assert_int_equal(log_capture_count(LOG_NOTICE, "measured"), 0);
+}
+
+/* The destination unreachable for the watch: no downtime is made up, and none is claimed. */
+static void
+test_postcopy_switch_unseen(void **state)
+{
+    struct dr_vm_migrate_params p = base_params();
+    struct dr_vm_migrate_result r;
+
+    p.policy = DR_VM_MIGRATION_POSTCOPY;
+    p.postcopy_after_ms = 100;
+    sim.outcome = NEVER_CONVERGE;
+    sim.postcopy_run_ms = 200;
+    sim.completed = STATS_NONE;
+    sim.dest_unreachable = true;
+
+    assert_int_equal(dr_vm_migrate(*state, &p, &r), 0);
+    assert_true(r.postcopy);
+    assert_false(r.downtime_measured);
+    assert_true(r.stats_sampled);
+    assert_int_equal(r.stats.downtime_ms, 0);
+    assert_int_equal(log_capture_count(LOG_INFO, "no downtime measured"), 1);
+    assert_int_equal(log_capture_count(LOG_NOTICE, "(as last sampled: libvirt kept no final "
+                                                   "statistics) (post-copy)"),
+                     1);
+}
+
 static void
 test_failure_translated_once(void **state)
 {
@@ -437,6 +615,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_converges_with_params, setup, teardown),
         cmocka_unit_test_setup_teardown(test_never_converges_aborted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_postcopy_switch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_postcopy_downtime_measured, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_postcopy_libvirt_downtime, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_postcopy_switch_unseen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_translated_once, setup, teardown),
     };
 
