@@ -9,7 +9,10 @@
 #       the guest's checker reports zero errors, its uptime proves no restart, its disk
 #       sequence goes on, it runs on the target only (both libvirtds asked), the stream took
 #       the migration network (interface counters), droverd on both nodes reports no failure
-#       and the target's droverd knows the domain runs; stop on the source leaves nothing.
+#       and the target's droverd knows the domain runs; stop on the source leaves nothing. The
+#       guest has a NIC on the lab's guests' network (LAB_GUEST_NET=1): a client pinging it
+#       every 5 ms through migrate_to and migrate_from gets replies after them, never two
+#       copies' replies, and the switch has its MAC on node2's port (QEMU's self-announce).
 #   vm_migration_test.sh policy       a writer far faster than migration_bandwidth=20 MiB/s:
 #       precopy with migration_timeout=8 is aborted (OCF_ERR_GENERIC; the VM runs on on the
 #       source, unharmed; nothing on the target), postcopy with postcopy_after=2 moves it.
@@ -333,7 +336,7 @@ if ! lab_qemu_backports >/dev/null; then
     echo "SKIP: QEMU from bookworm-backports is not available"
     exit 77
 fi
-LAB_QEMU=backports LAB_NODES=2 LAB_NETS="hb cli st" lab_up >/dev/null || {
+LAB_QEMU=backports LAB_NODES=2 LAB_NETS="hb cli st" LAB_GUEST_NET=1 lab_up >/dev/null || {
     echo "FATAL: lab_up"
     exit 1
 }
@@ -378,7 +381,7 @@ guest_up()
 
 case_moderate()
 {
-    local st1 cli0 hb0 st0b cli1 hb1 st1b line mgmt2 t0 t1
+    local st1 cli0 hb0 st0b cli1 hb1 st1b line mgmt2 t0 t1 seen
     mgmt2=$(lab_libvirt_tcp_uri node2)
     mgmt2=${mgmt2#qemu+tcp://}
     mgmt2=${mgmt2%%/*}
@@ -399,6 +402,11 @@ case_moderate()
         t_pass "before: healthy, writer at $(stat_of rate_mib_s "$st1") MiB/s" ||
         t_fail "before: unhealthy or writer too slow: $st1"
 
+    lab_guest_ping_start "$DOM" 5
+    sleep 0.5
+    [[ $(lab_guest_port "$DOM") == node1 ]] &&
+        t_pass "pinged by a client, the guest ($(lab_guest_addr "$DOM")) has its MAC on node1's switch port" ||
+        t_fail "the switch has the guest's MAC on '$(lab_guest_port "$DOM")', not node1"
     cli0=$(rx_bytes node2 cli) hb0=$(rx_bytes node2 hb) st0b=$(rx_bytes node2 st)
     t0=$(t_ms)
     # shellcheck disable=SC2046
@@ -418,6 +426,18 @@ case_moderate()
     # shellcheck disable=SC2046
     t_expect_rc 0 "migrate_from on node2 (source node1)" ocf node2 migrate_from $(migvars node1 node2)
     cli1=$(rx_bytes node2 cli) hb1=$(rx_bytes node2 hb) st1b=$(rx_bytes node2 st)
+    [[ $(lab_guest_port "$DOM") == node2 ]] &&
+        t_pass "the switch has the guest's MAC on node2's port (QEMU's self-announce)" ||
+        t_fail "the switch has the guest's MAC on '$(lab_guest_port "$DOM")', not node2"
+    sleep 0.5
+    seen=$(lab_guest_ping_stop "$DOM")
+    t_log "a client pinging the guest every 5 ms through the migration: $seen"
+    MIG_LINES+=("moderate node1->node2, client's ping: $seen")
+    (($(stat_of first "$seen") < t0 && $(stat_of last "$seen") > t1)) &&
+        t_pass "the client got replies from the guest before migrate_to and after it (longest gap $(stat_of max_gap_ms "$seen") ms)" ||
+        t_fail "the client lost the guest: $seen"
+    [[ $(stat_of dup "$seen") == 0 ]] && t_pass "no duplicate replies (never two copies answering)" ||
+        t_fail "duplicate replies: $seen"
     t_log "node2 received: cli $(((cli1 - cli0) >> 20)) MiB, hb $(((hb1 - hb0) >> 10)) KiB, st $(((st1b - st0b) >> 10)) KiB"
     (((cli1 - cli0) >= 64 << 20 && (hb1 - hb0) < 1 << 20 && (st1b - st0b) < 8 << 20)) &&
         t_pass "the memory stream took the migration network cli ($(((cli1 - cli0) >> 20)) MiB), not hb or st" ||
