@@ -39,6 +39,7 @@ fi
 
 . tests/integration/lib.sh
 . tests/integration/cluster_lib.sh
+export LAB_GUEST_NET=1 # guests on a network of their own, with a client that pings them
 cl_setup # packages, the lab library with a cluster, libvirt and QEMU 10; trap: lab down
 
 T0=$(t_ms)
@@ -57,6 +58,29 @@ keys() # NODE: the keys registered on the fence LUN, as NODE reads them, with th
         out=$(sed "s/^\($k\)\$/\1  $n/; s/key=\($k\) /key=\1 ($n) /" <<<"$out")
     done
     echo "$out"
+}
+# What a client that pinged DOM every 5 ms since lab_guest_ping_start saw; never two copies
+# answering (a duplicate reply). Into the timeline at AT_MS, or when its longest gap ended.
+client_saw() # DOM WHAT [AT_MS]
+{
+    local r
+    r=$(lab_guest_ping_stop "$1") || {
+        t_fail "$2: the client's ping of $1"
+        return 1
+    }
+    [[ $(t_stat dup "$r") == 0 ]] && t_pass "$2: no duplicate reply from $1 (one copy answered)" ||
+        t_fail "$2: duplicate replies from $1: $r"
+    (($(t_stat last "$r") > $(t_stat gap_end "$r") - 1)) && t_pass "$2: the client reaches $1 at the end" ||
+        t_fail "$2: the client no longer reaches $1: $r"
+    mark_at "${3:-$(t_stat gap_end "$r")}" "  a client pinging $1 every 5 ms: longest gap $(t_stat max_gap_ms "$r") ms, $(t_stat lost "$r") of $(t_stat sent "$r") lost"
+}
+client_back() # DOM MS: the client's last reply from DOM came more than a second after MS
+{
+    local l
+    l=$(tail -n 1 "$LAB_DIR/ping-$1.log" 2>/dev/null)
+    [[ $l == "["*"]"*icmp_seq=* ]] || return 1
+    l=${l#[}
+    ((${l%%.*} * 1000 > $2 + 1000))
 }
 agent_line() # DOM TO: the agent's "migrated" line since cl_log_mark, from "in N ms" on
 {
@@ -78,15 +102,19 @@ run keys node1
 # ------------------------------------------------------------------------ 1. live migration
 say "1. live migration: pcs resource move vm-web1 node2"
 cl_log_mark
+lab_guest_ping_start web1 >/dev/null
 t=$(t_ms)
 run lab_exec 2 pcs resource move vm-web1 node2
+T_DONE=$(t_ms)
 if t_wait_for 60 cl_runs_on vm-web1 node2; then
-    mark "pcs resource move vm-web1 node2: runs on node2; pcs returned after $(($(t_ms) - t)) ms (it waits for the cluster, then drops its constraint)"
+    T_DONE=$(t_ms)
+    mark_at "$T_DONE" "pcs resource move vm-web1 node2: runs on node2; pcs returned after $((T_DONE - t)) ms (it waits for the cluster, then drops its constraint)"
 else
     t_fail "vm-web1 runs on node2 a minute after pcs resource move"
 fi
 cl_check_moved web1 node1 node2 "pcs resource move"
-mark "  web1 live-migrated, not restarted; the agent: $(agent_line web1 node2)"
+mark_at "$T_DONE" "  web1 live-migrated, not restarted; the agent: $(agent_line web1 node2)"
+client_saw web1 "pcs resource move" "$T_DONE"
 run show
 
 # -------------------------------------------------------------------------------- 2. drain
@@ -94,17 +122,21 @@ say "2. node1 into maintenance: pcs node standby node1 (its VMs live-migrate awa
 DRAINED=()
 for d in "${CL_DOMS[@]}"; do [[ $(cl_where "vm-$d") != node1 ]] || DRAINED+=("$d"); done
 cl_log_mark
+for d in "${DRAINED[@]}"; do lab_guest_ping_start "$d" >/dev/null; done
 t=$(t_ms)
 run lab_exec 2 pcs node standby node1
+T_DONE=$(t_ms)
 if t_wait_for 150 cl_node_empty node1; then
-    mark "pcs node standby node1: ${DRAINED[*]} gone from node1 after $(($(t_ms) - t)) ms"
+    T_DONE=$(t_ms)
+    mark_at "$T_DONE" "pcs node standby node1: ${DRAINED[*]} gone from node1 after $((T_DONE - t)) ms"
 else
     t_fail "node1 drained within 150 s"
 fi
 for d in "${DRAINED[@]}"; do
     to=$(cl_where "vm-$d")
     cl_check_moved "$d" node1 "$to" "drain"
-    mark "  $d live-migrated to $to, not restarted; the agent: $(agent_line "$d" "$to")"
+    mark_at "$T_DONE" "  $d live-migrated to $to, not restarted; the agent: $(agent_line "$d" "$to")"
+    client_saw "$d" "drain" "$T_DONE"
 done
 run lab_exec 2 pcs node unstandby node1
 t_expect_rc 0 "the cluster settles after pcs node unstandby node1" cl_settled 90
@@ -145,6 +177,7 @@ recovered() # every VM of VMS runs on a survivor
 SURV=node1
 [[ $VICTIM != node1 ]] || SURV=node2
 cl_log_mark
+for d in "${VMS[@]}"; do lab_guest_ping_start "$d" >/dev/null; done
 T_LAST=
 T_KILL=$(t_ms)
 t_expect_rc 0 "lab_node_kill $VICTIM" lab_node_kill "$VICTIM"
@@ -184,6 +217,8 @@ for d in "${VMS[@]}"; do
     else
         t_fail "$d boots again on $to within 120 s"
     fi
+    t_wait_for 60 client_back "$d" "$T_KILL"
+    client_saw "$d" "failover"
 done
 [[ -z $T_LEFT || -z $T_FENCE || -z ${T_LAST:-} ]] ||
     mark_at "$T_LAST" "failover of $VICTIM in $((T_LAST - T_KILL)) ms: detection $((T_LEFT - T_KILL)) ms, fencing $((T_FENCE - T_LEFT)) ms, starts $((T_LAST - T_FENCE)) ms"
