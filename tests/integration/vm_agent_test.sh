@@ -101,6 +101,21 @@ t_wait_for 5 eval 'lab_exec node1 "$DROVER" vm t1 | grep -q ": running"' &&
 t_expect_out 0 "not on this node" "droverd knows a domain is not here" lab_exec node1 "$DROVER" vm nosuch
 t_expect_out 0 "from droverd's cache" "recurring monitor answered through droverd" \
     ocf monitor OCF_RESKEY_config="$CONF" OCF_RESKEY_CRM_meta_interval=10000 HA_debug=1
+# Utilization: once per utilization_check_interval the front door hands the recurring monitor to
+# the full agent, which checks the CIB (there is none here: a warning, never a failure). The
+# attempt is recorded (the state file's last field), so the next monitor is cheap again.
+lab_exec node1 sed -i 's/ [0-9]*$/ 1/' /run/drover/vm/vm-t1
+t_expect_out 0 "utilization due, for the full agent" "utilization check due: the full agent answers" \
+    ocf monitor OCF_RESKEY_config="$CONF" OCF_RESKEY_CRM_meta_interval=10000 HA_debug=1
+grep -q "cannot read utilization cpu" <<<"$T_OUT" &&
+    t_pass "the full agent tried the CIB: $(grep -o 'cannot read utilization cpu.*' <<<"$T_OUT" | head -1)" ||
+    t_fail "the full agent did not try the CIB: $T_OUT"
+t_expect_out 0 "from droverd's cache" "the next monitor is answered through droverd again" \
+    ocf monitor OCF_RESKEY_config="$CONF" OCF_RESKEY_CRM_meta_interval=10000 HA_debug=1
+lab_exec node1 sed -i 's/ [0-9]*$/ 1/' /run/drover/vm/vm-t1
+t_expect_out 0 "from droverd's cache" "autoset_utilization=false: never handed over for it" \
+    ocf monitor OCF_RESKEY_config="$CONF" OCF_RESKEY_CRM_meta_interval=10000 HA_debug=1 \
+    OCF_RESKEY_autoset_utilization=false
 t_expect_out 7 "" "a probe asks libvirt itself, never only droverd's cache" \
     ocf monitor OCF_RESKEY_domain=nosuch OCF_RESKEY_CRM_meta_interval=0 HA_debug=1
 grep -q "from droverd's cache" <<<"$T_OUT" && t_fail "the probe used droverd's cache"
