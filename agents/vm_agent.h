@@ -107,12 +107,17 @@ pid_t vm_agent_qemu_pid(const char *name, const char *uuid);
 void vm_agent_set_paths(const char *proc_root, const char *state_dir);
 
 /*
- * Utilization (autoset_utilization=true): after start and migrate_from, and in a monitor that
- * asked libvirt when the values differ from the last ones set (kept in the state file), the
- * resource's utilization is set for Pacemaker's placement:
+ * Utilization (autoset_utilization=true): after start and migrate_from, and in a monitor when
+ * the domain's values (droverd's, else libvirt's) differ from the last ones set (kept in the
+ * state file, vm_state.h), the resource's utilization is set for Pacemaker's placement:
  *   crm_resource --resource RSC --utilization --set-parameter cpu --parameter-value VCPUS
  *   crm_resource --resource RSC --utilization --set-parameter hv_memory --parameter-value MIB
- * (hv_memory: the domain's maximum memory in MiB). A failure is a warning, never a failed action.
+ * (hv_memory: the domain's maximum memory in MiB). Since a re-applied configuration can drop
+ * them, a monitor also checks the CIB once per utilization_check_interval (and reload at once):
+ *   crm_resource --resource RSC --utilization --get-parameter NAME --quiet --output-to=FILE
+ * and sets what is missing or different. The front door (vm_front.c) hands a recurring monitor
+ * to the full agent only then. A failure is a warning, never a failed action, and is retried at
+ * the next check.
  *
  * Live migration progress (migrate_to), published without touching the CIB: about once a
  * second, on the source node,
