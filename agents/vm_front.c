@@ -93,7 +93,9 @@ utilization_due(const struct vm_state *st, bool have_state, const struct dr_daem
         }
     }
     if (!have_state) {
-        return true;
+        /* Nothing recorded: not started here by the agent. The probe that found it running
+         * (every node probes) published its utilization and wrote the state file. */
+        return false;
     }
     return vm_state_utilization(st, vm->vcpus, vm->max_memory_kib / 1024, (unsigned int)v,
                                 vm_state_now_s()) != VM_STATE_UTIL_OK;
