@@ -36,8 +36,9 @@
 #   of its memory checker (errors=0, uptime went on). The downtime seen from outside: the guest
 #   has a virtio NIC on the lab's guests' network (LAB_GUEST_NET=1) and a client pings it every
 #   DR_BENCH_PING_MS (default 5) ms (iputils ping -D, as root) from 0.5 s before migrate_to
-#   until 0.5 s after migrate_from: the longest time without a reply (between two replies, or
-#   from the last one to the end) and the requests left unanswered.
+#   until 0.5 s after migrate_from: the longest time a request waited for its reply (a lost one
+#   until the next reply; lab__ping_summary in tests/lab/lab.sh), the longest time between
+#   replies, the prober's own longest pause, and the requests left unanswered.
 # Output: raw samples in $DR_BENCH_RESULTS/vm/, the tables on stdout. Needs root.
 # Exit 0 when every call behaved as expected, 1 otherwise, 77 when the lab cannot run.
 set -uo pipefail
@@ -349,7 +350,7 @@ migrate()
     fi
     local notice=""
     notice=$(grep -o 'migrated to .*' "$log" | head -1)
-    echo "$tool $name $load $from->$to rc=$rc rc_from=$rcf wall_ms=$wall $info ok=$ok rate=$(kv rate_mib_s "$before") ping_gap_ms=$(kv max_gap_ms "$seen") ping_lost=$(kv lost "$seen") ping_sent=$(kv sent "$seen") ping_median_ms=$(kv median_gap_ms "$seen")${notice:+ notice=\"$notice\"}" |
+    echo "$tool $name $load $from->$to rc=$rc rc_from=$rcf wall_ms=$wall $info ok=$ok rate=$(kv rate_mib_s "$before") ping_outage_ms=$(kv outage_ms "$seen") ping_gap_ms=$(kv max_gap_ms "$seen") ping_stall_ms=$(kv stall_ms "$seen") ping_lost=$(kv lost "$seen") ping_sent=$(kv sent "$seen") ping_median_ms=$(kv median_gap_ms "$seen")${notice:+ notice=\"$notice\"}" |
         tee -a "$R/migrations.txt" >&2
     MIGSEQ=$((MIGSEQ + 1))
 }
@@ -394,11 +395,13 @@ migration_tables()
     local size load tool f n ok
     echo "### VM agent live migration (cap $BW MiB/s, N = $MIG_N per tool and case)"
     echo
-    echo "downtime: libvirt's figure (domjobinfo on the target); gap seen by a client: a client on"
-    echo "the guests' network pings the guest every $PING_MS ms, the longest time without a reply;"
-    echo "pings lost: requests left unanswered."
+    echo "downtime: libvirt's figure (domjobinfo on the target). Outage seen by a client: a client on"
+    echo "the guests' network pings the guest every $PING_MS ms; the longest time a request waited for"
+    echo "its reply, a lost request waiting until the next reply (lab__ping_summary: the prober's own"
+    echo "pauses on a loaded machine do not count; raw lines also give ping_gap_ms, the longest time"
+    echo "between replies, and ping_stall_ms, the prober's longest pause). Pings lost: unanswered."
     echo
-    echo "| guest | load | tool | completed | migrate_to wall s median (min-max) | job s median | downtime ms median (min-max) | gap seen by a client ms median (min-max) | pings lost median (max) | MiB sent median | iterations median | post-copy | not completed: killed after, iteration, memory remaining |"
+    echo "| guest | load | tool | completed | migrate_to wall s median (min-max) | job s median | downtime ms median (min-max) | outage seen by a client ms median (min-max) | pings lost median (max) | MiB sent median | iterations median | post-copy | not completed: killed after, iteration, memory remaining |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     for size in $SIZES; do
         for load in $LOADS; do
@@ -415,7 +418,7 @@ migration_tables()
                         w[n] = val("wall_ms") / 1000; wmin = (n == 1 || w[n] < wmin) ? w[n] : wmin
                         wmax = (n == 1 || w[n] > wmax) ? w[n] : wmax
                         if (val("ok") == "yes" && $0 ~ /post-copy/) pc++
-                        if (val("ok") == "yes" && val("ping_gap_ms") ~ /^[0-9]/) { q++; pg[q] = val("ping_gap_ms") + 0
+                        if (val("ok") == "yes" && val("ping_outage_ms") ~ /^[0-9]/) { q++; pg[q] = val("ping_outage_ms") + 0
                             pl[q] = val("ping_lost") + 0; pgmin = (q == 1 || pg[q] < pgmin) ? pg[q] : pgmin
                             pgmax = (q == 1 || pg[q] > pgmax) ? pg[q] : pgmax; plmax = (q == 1 || pl[q] > plmax) ? pl[q] : plmax }
                         if (val("ok") == "yes" && val("job_ms") == "?") nostats++

@@ -50,8 +50,8 @@
 #   lab_guest_addr NAME           its address, 198.18.4.(100 + N) for the Nth guest name
 #   lab_guest_port NAME           the node (or "client") on whose switch port its MAC was learnt
 #   lab_guest_ping_start NAME [INTERVAL_MS]  a client pings it every 5 ms (iputils ping -D)
-#   lab_guest_ping_stop NAME      stops it; prints sent= received= lost= dup= max_gap_ms=
-#                                 gap_end= first= last= median_gap_ms= (what the client saw)
+#   lab_guest_ping_stop NAME      stops it; prints what the client saw: sent= received= lost=
+#                                 dup= max_gap_ms= outage_ms= stall_ms= ... (lab__ping_summary)
 # The cluster (LAB_CLUSTER=1 lab_up; lab-cluster-selftest.sh shows it at work): every node runs
 # droverd (devices: the LUN "fence"; libvirt: the node's libvirtd when there is one), corosync
 # (configs/corosync/corosync.conf.in: knet link 0 on hb, link 1 on cli, aes256/sha256, a per-lab
@@ -1228,11 +1228,7 @@ lab_guest_ping_start() # NAME [INTERVAL_MS]
 }
 
 # Stops lab_guest_ping_start's ping (SIGINT: it prints its totals) and prints what the client
-# saw: "sent=N received=N lost=N dup=N max_gap_ms=G gap_end=T first=T last=T median_gap_ms=M".
-# max_gap_ms is the longest time without a reply, between two replies or from the last one to
-# the stop (a guest that no longer answers shows as a gap, not as nothing); gap_end, first and
-# last are when it ended, the first and the last reply (epoch ms); dup counts duplicate replies
-# (two copies of the guest answering).
+# saw, as lab__ping_summary does.
 lab_guest_ping_stop() # NAME
 {
     local name=${1:-} log=$LAB_DIR/ping-${1:-}.log stop
@@ -1242,24 +1238,51 @@ lab_guest_ping_stop() # NAME
     }
     stop=$(lab__ms)
     lab__pid_stop "ping-$name" 5 INT || return 1
-    awk -v stop="$stop" '
+    lab__ping_summary "$log" "$stop"
+}
+
+# What a client pinging the guest saw (LOG: ping -D's output; STOP: when it was stopped, epoch
+# ms): "sent=N received=N lost=N dup=N max_gap_ms=G gap_end=T outage_ms=O outage_end=T
+# stall_ms=S first=T last=T median_gap_ms=M" (times in epoch ms).
+#   max_gap_ms  the longest time without a reply, between two replies or from the last one to
+#               the stop (a guest that no longer answers shows as a gap, not as nothing)
+#   outage_ms   the longest time a request waited for its reply, a lost request waiting until
+#               the next reply (its send time interpolated between the answered ones): the gap
+#               without the prober's own pauses on a loaded machine
+#   stall_ms    the prober's longest pause between two consecutive requests that were answered
+#   dup         duplicate replies (two copies of the guest answering)
+#   median_gap_ms  the median time between replies: how often the probe really got one
+lab__ping_summary() # LOG STOP_MS
+{
+    awk -v stop="$2" '
         /packets transmitted/ { sent = $1 }
         /icmp_seq=/ && /DUP!/ { dup++; next }
         /icmp_seq=/ {
             t = substr($1, 2, length($1) - 2) * 1000
-            # Intervals counted in 0.1 ms bins, for their median.
-            if (n > 0) { b = int((t - prev) * 10); h[b]++; if (t - prev > max) { max = t - prev; end = t } }
-            else first = t
-            prev = t; n++
+            split($0, a, "icmp_seq="); q = a[2] + 0
+            split($0, a, "time="); st = t - a[2]
+            if (n > 0) {
+                # Intervals counted in 0.1 ms bins, for their median.
+                h[int((t - prev) * 10)]++
+                if (t - prev > max) { max = t - prev; end = t }
+                dq = q - pq; if (dq <= 0) dq += 65536
+                o = t - (pst + (st - pst) / dq)
+                if (o > out) { out = o; oend = t }
+                if (dq == 1 && st - pst > stall) stall = st - pst
+            } else {
+                first = t; out = t - st; oend = t
+            }
+            prev = t; pq = q; pst = st; n++
         }
         END {
-            # The median interval between replies: how often the probe really got one.
             med = -1
             for (b = 0; n > 1 && c * 2 < n - 1; b++) { c += h[b]; med = b / 10 }
             if (n > 0 && stop - prev > max) { max = stop - prev; end = stop }
-            printf "sent=%d received=%d lost=%d dup=%d max_gap_ms=%.1f gap_end=%d first=%d last=%d median_gap_ms=%.1f\n",
-                sent, n, sent - n, dup, max, end, first, prev, med
-        }' "$log"
+            # Requests after the last reply waited until the stop.
+            if (n > 0 && sent > pq && stop - pst - med > out) { out = stop - pst - med; oend = stop }
+            printf "sent=%d received=%d lost=%d dup=%d max_gap_ms=%.1f gap_end=%d outage_ms=%.1f outage_end=%d stall_ms=%.1f first=%d last=%d median_gap_ms=%.1f\n",
+                sent, n, sent - n, dup, max, end, out, oend, stall, first, prev, med
+        }' "$1"
 }
 
 # Defines (persistently) and starts a lab guest on NODE, waits for its first heartbeat, and
