@@ -29,7 +29,7 @@ main(int argc, char **argv)
     if (argc != 2) {
         fprintf(stderr,
                 "usage: %s {start|stop|monitor|migrate_to|migrate_from|validate-all|"
-                "meta-data|reload-agent}\n",
+                "meta-data|reload|reload-agent}\n",
                 argv[0]);
         return OCF_ERR_ARGS;
     }

@@ -1345,17 +1345,59 @@ action_validate(struct vm_agent *a)
 }
 
 /*
- * Every parameter is read afresh by each action, so a reload has nothing to apply. But a
- * configuration re-applied (crm configure load update) may have replaced the primitive and
- * dropped its utilization: check it now rather than at the next periodic check.
+ * reload, and reload-agent (OCF 1.1's name for it): Pacemaker runs it instead of a stop and a
+ * start when only parameters marked unique="0" changed (vm_metadata.c). main() has parsed the
+ * new values (a bad one has already failed with OCF_ERR_CONFIGURED, naming it), and each action
+ * reads them afresh, so nothing is applied to the running VM. What is left to check:
+ *  - config and domain still agree (validate-all), when the config can be read here;
+ *  - the new hypervisor URI finds the domain. When it does not while the domain's QEMU runs
+ *    here, the VM runs under another hypervisor: the reload fails, and Pacemaker's recovery stops
+ *    it through the old URI (a stop gets the parameters of the last successful start or reload)
+ *    and starts it through the new one. With libvirt unreachable this cannot be told: a warning.
+ * And a re-applied configuration may have dropped the utilization: check it now rather than at
+ * the next periodic check.
  */
 static int
 action_reload(struct vm_agent *a)
 {
+    struct dr_vm_conn *conn = NULL;
+    struct dr_vm *vm = NULL;
+    struct dr_vm_info info;
     struct identity id;
+    bool found = false;
+    pid_t pid;
+    int ocf;
 
-    if (a->autoset_utilization && a->instance[0] != '\0' && identify(a, &id) == 0) {
-        utilization_from_libvirt(a, &id, UTIL_CHECK);
+    ocf = action_validate(a);
+    if (ocf == OCF_ERR_INSTALLED) {
+        LOG(LOG_WARNING, "reload: config %s cannot be read here; it is checked at the next start",
+            a->config);
+    } else if (ocf != OCF_SUCCESS) {
+        return ocf;
+    }
+    if (identify(a, &id) < 0) {
+        return OCF_SUCCESS; /* nothing known to run here: the next monitor says so */
+    }
+    if (dr_vm_conn_open(a->hypervisor, &conn) < 0) {
+        LOG(LOG_WARNING, "reload: libvirt unreachable at %s: cannot check that it finds %s",
+            a->hypervisor, id.name);
+        return OCF_SUCCESS;
+    }
+    if (lookup_identity(conn, &id, &vm) == 0 && dr_vm_get_info(vm, &info) == 0 &&
+        info.state != DR_VM_STATE_SHUTOFF) {
+        found = true;
+        if (vm_agent_monitor_state(a, &info) == OCF_SUCCESS) {
+            publish_utilization(a, &info, UTIL_CHECK);
+        }
+    }
+    dr_vm_free(vm);
+    dr_vm_conn_close(conn);
+    if (!found && (pid = qemu_pid(&id)) > 0) {
+        LOG(LOG_ERR,
+            "reload: %s runs here (QEMU pid %d) but hypervisor %s does not have it running: "
+            "the VM must be restarted to change its hypervisor",
+            id.name, (int)pid, a->hypervisor);
+        return OCF_ERR_GENERIC;
     }
     return OCF_SUCCESS;
 }

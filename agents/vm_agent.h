@@ -66,7 +66,7 @@ typedef const char *(*vm_agent_getter)(const char *name, void *ctx);
  */
 int vm_agent_parse(struct vm_agent *a, vm_agent_getter get, void *ctx, char *err, size_t err_len);
 
-/* The meta-data XML (OCF 1.1). */
+/* The meta-data XML: OCF 1.0's vocabulary, for legacy reload (see vm_metadata.c). */
 const char *vm_agent_metadata(void);
 
 /* Whether \p action is one the agent implements. */

@@ -1,11 +1,39 @@
-/* The OCF 1.1 meta-data of ocf:drover:vm. */
+/*
+ * The meta-data of ocf:drover:vm.
+ *
+ * Which parameter changes restart the VM, and why this says OCF 1.0. Pacemaker 2.1's controller
+ * (daemons/controld/controld_metadata.c, metadata_cache_update; controld_execd.c,
+ * append_restart_list) offers two ways to apply a changed parameter without a restart:
+ *  - OCF 1.1: the agent claims <version>1.1</version> or later and lists the action
+ *    reload-agent; parameters marked reloadable="1" are reloaded, all others restart it;
+ *  - legacy (pre-1.1): the agent claims an older version and lists the action reload; parameters
+ *    marked unique="1" restart it, all others are reloaded.
+ * An agent that claims 1.1 and lists only reload gets neither: every change restarts the VM (as
+ * this one did). The issue wants this meta-data to validate against what Debian 12 ships,
+ * /usr/share/resource-agents/ra-api-1.dtd (which ocf-tester uses; its action names do not
+ * include reload-agent) and metadata.rng (no reloadable attribute), so OCF 1.1's way cannot be
+ * written down here; the legacy one can, and Pacemaker 2.1 honours it. Hence 1.0 and reload.
+ * The agent still answers reload-agent (vm_agent.c), the same as reload: a controller whose
+ * metadata cache is empty (restarted since the start) names the action that way.
+ *
+ * unique="1" (a change stops the VM and starts it again): config and domain, the VM's identity;
+ * no two resources share them, so the uniqueness checks of pcs (an error without --force) and
+ * crmsh (a warning that blocks commit) find nothing to complain about.
+ * hypervisor is unique="0" although a VM cannot move to another hypervisor while it runs: every
+ * VM of a node names the same local URI, and unique="1" would make pcs refuse, and crmsh question,
+ * each resource that spells it out after the first. A reload checks it instead: when the new URI
+ * does not find the domain whose QEMU runs here, the reload fails and Pacemaker's recovery stops
+ * the VM through the old URI (a stop gets the parameters of the last successful start or reload)
+ * and starts it through the new one. Everything else is read afresh by each action, so unique="0":
+ * a change is a reload that never touches the running VM (doc/admin-guide.md, section 7).
+ */
 #include "vm_agent.h"
 
 static const char metadata[] =
     "<?xml version=\"1.0\"?>\n"
     "<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\">\n"
     "<resource-agent name=\"vm\" version=\"" DR_VERSION "\">\n"
-    "<version>1.1</version>\n"
+    "<version>1.0</version>\n"
     "<longdesc lang=\"en\">A virtual machine managed through libvirt's C API, with live migration "
     "that is fast, observable and safe when it cannot converge. State comes from libvirt's state "
     "and reason (a domain paused for an incoming migration, paused on an I/O error or crashed is "
@@ -13,21 +41,25 @@ static const char metadata[] =
     "checked.</longdesc>\n"
     "<shortdesc lang=\"en\">Virtual machine (drover)</shortdesc>\n"
     "<parameters>\n"
-    "<parameter name=\"config\" unique=\"0\" required=\"1\">\n"
+    "<parameter name=\"config\" unique=\"1\" required=\"1\">\n"
     "<longdesc lang=\"en\">Absolute path of the libvirt domain XML. Defined on this node at start; "
     "its name and UUID identify the domain (and are recorded at start, so a probe finds a running "
-    "domain even when this file is on unmounted shared storage).</longdesc>\n"
+    "domain even when this file is on unmounted shared storage). A change stops the VM and starts "
+    "it again.</longdesc>\n"
     "<shortdesc lang=\"en\">Domain XML file</shortdesc>\n"
     "<content type=\"string\"/>\n"
     "</parameter>\n"
-    "<parameter name=\"domain\" unique=\"0\" required=\"1\">\n"
+    "<parameter name=\"domain\" unique=\"1\" required=\"1\">\n"
     "<longdesc lang=\"en\">Name or UUID of a domain already defined on every node. One of config "
-    "and domain is required; with both, they must agree.</longdesc>\n"
+    "and domain is required; with both, they must agree. A change stops the VM and starts it "
+    "again.</longdesc>\n"
     "<shortdesc lang=\"en\">Domain name or UUID</shortdesc>\n"
     "<content type=\"string\"/>\n"
     "</parameter>\n"
     "<parameter name=\"hypervisor\" unique=\"0\" required=\"0\">\n"
-    "<longdesc lang=\"en\">libvirt URI of the local hypervisor.</longdesc>\n"
+    "<longdesc lang=\"en\">libvirt URI of the local hypervisor. A change is reloaded; when the new "
+    "URI does not find the running domain, the reload fails and Pacemaker restarts the VM through "
+    "the new one.</longdesc>\n"
     "<shortdesc lang=\"en\">Hypervisor URI</shortdesc>\n"
     "<content type=\"string\" default=\"qemu:///system\"/>\n"
     "</parameter>\n"

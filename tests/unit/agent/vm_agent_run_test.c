@@ -1,7 +1,8 @@
 /*
- * vm_agent_run: start, stop, monitor, migrate_to and migrate_from with libdrover's VM and
- * droverd calls simulated (agent_mock.c), QEMU processes in a fake /proc, state files in a
- * temporary directory. autoset_utilization is off here (vm_agent_utilization_test.c has it).
+ * vm_agent_run: start, stop, monitor, migrate_to, migrate_from, validate-all and reload with
+ * libdrover's VM and droverd calls simulated (agent_mock.c), QEMU processes in a fake /proc, state
+ * files in a temporary directory. autoset_utilization is off here (vm_agent_utilization_test.c has
+ * it).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -564,6 +565,88 @@ validate(void **state)
     assert_int_equal(vm_agent_run(&a, "validate-all"), OCF_ERR_CONFIGURED);
 }
 
+/* ---- reload (and reload-agent, the same) ---- */
+
+/* Nothing of the running VM is touched: no define, start, stop, migration or signal. */
+static void
+reload_leaves_the_vm_alone(void **state)
+{
+    static const char *const actions[] = {"reload", "reload-agent"};
+
+    (void)state;
+    mock_proc_entry(mock_proc, "4321", QEMU_VM1, sizeof(QEMU_VM1));
+    for (size_t i = 0; i < 2; i++) {
+        mock_reset();
+        PARSE(CONFIG, DOMAIN, "OCF_RESKEY_migration_bandwidth", "50");
+        mock.xml_identity_rc = 0;
+        assert_int_equal(vm_agent_run(&a, actions[i]), OCF_SUCCESS);
+        assert_int_equal(mock.lookup_calls, 1);
+        assert_int_equal(mock.define_calls + mock.start_calls + mock.stop_calls +
+                             mock.migrate_calls + mock.n_qemu_kills + mock.expect_calls,
+                         0);
+        assert_balanced();
+    }
+}
+
+/* config and domain must still agree; an unreadable config is a warning here, not a failure. */
+static void
+reload_validates(void **state)
+{
+    (void)state;
+    PARSE(CONFIG, "OCF_RESKEY_domain", "vm2");
+    mock.xml_identity_rc = 0;
+    assert_int_equal(vm_agent_run(&a, "reload"), OCF_ERR_CONFIGURED);
+    assert_int_equal(mock.conn_open_calls, 0);
+    mock.xml_identity_rc = -EACCES;
+    assert_int_equal(vm_agent_run(&a, "reload"), OCF_SUCCESS);
+    assert_int_equal(mock_log_count(LOG_WARNING, "checked at the next start"), 1);
+}
+
+/*
+ * A new hypervisor URI that does not find the domain whose QEMU runs here: the reload fails (so
+ * that Pacemaker stops it through the old URI and starts it through the new one).
+ */
+static void
+reload_hypervisor_does_not_find_it(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN, "OCF_RESKEY_hypervisor", "qemu:///session");
+    mock.lookup_rc[0] = -ENOENT;
+    mock_proc_entry(mock_proc, "4321", QEMU_VM1, sizeof(QEMU_VM1));
+    assert_int_equal(vm_agent_run(&a, "reload"), OCF_ERR_GENERIC);
+    assert_int_equal(mock_log_count(LOG_ERR, "hypervisor qemu:///session does not have it"), 1);
+    /* Defined there but shut off, while its QEMU runs: the same. */
+    mock.lookup_rc[0] = 0;
+    mock.info.state = DR_VM_STATE_SHUTOFF;
+    assert_int_equal(vm_agent_run(&a, "reload-agent"), OCF_ERR_GENERIC);
+    assert_int_equal(mock.n_qemu_kills + mock.stop_calls, 0);
+    assert_balanced();
+}
+
+/* Not running here at all (no QEMU): nothing to keep, the reload succeeds. */
+static void
+reload_not_running(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN);
+    mock.lookup_rc[0] = -ENOENT;
+    mock_proc_entry(mock_proc, "50", "qemu-system-x86_64\0-name\0guest=other", 37);
+    assert_int_equal(vm_agent_run(&a, "reload"), OCF_SUCCESS);
+}
+
+/* libvirt unreachable: the URI cannot be checked, and that alone must not restart the VM. */
+static void
+reload_libvirt_down(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN);
+    mock.conn_open_rc = -DR_E_LIBVIRT;
+    mock_proc_entry(mock_proc, "4321", QEMU_VM1, sizeof(QEMU_VM1));
+    assert_int_equal(vm_agent_run(&a, "reload"), OCF_SUCCESS);
+    assert_int_equal(mock_log_count(LOG_WARNING, "libvirt unreachable"), 1);
+    assert_int_equal(mock.n_qemu_kills, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, mock_setup, mock_teardown)
 
 int
@@ -603,6 +686,11 @@ main(void)
         T(migrate_from_runs_here),
         T(migrate_from_not_here),
         T(validate),
+        T(reload_leaves_the_vm_alone),
+        T(reload_validates),
+        T(reload_hypervisor_does_not_find_it),
+        T(reload_not_running),
+        T(reload_libvirt_down),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
