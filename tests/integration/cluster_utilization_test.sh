@@ -10,8 +10,9 @@
 #   2. both values deleted by hand (crm_resource --delete-parameter -z);
 # each time they come back within utilization_check_interval (60 s, the default) + the monitor
 # interval (+ slack), and the VM is never restarted for it (its QEMU keeps its PID), so only
-# the monitor's periodic check can have restored them: no parameter changes here (a parameter
-# change restarts the VM: Debian's OCF DTD and RNG know no `reloadable`). The times are printed.
+# the monitor's periodic check can have restored them: no parameter changes here (a change
+# would run the agent's reload, which checks at once; cluster_reload_test.sh covers reloads).
+# The times are printed.
 # Runs as root, about 4 minutes.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -1,8 +1,8 @@
 #!/bin/bash
 # ocf:drover:vm against a real libvirtd and a real QEMU (TCG) domain in a lab node: OCF exit
 # codes for every action, idempotent start/stop, a probe with the config unreadable, libvirtd
-# down during monitor and stop, bad parameters, the meta-data against the DTD and RNG shipped in
-# Debian, and ocf-tester.
+# down during monitor and stop, bad parameters, reload, the meta-data against the DTD and RNG
+# shipped in Debian, and ocf-tester.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -38,6 +38,28 @@ t_expect_rc 7 "probe of a stopped domain: not running" ocf monitor OCF_RESKEY_do
 t_expect_rc 0 "start" ocf start OCF_RESKEY_config="$CONF"
 t_expect_rc 0 "start again (idempotent)" ocf start OCF_RESKEY_config="$CONF"
 t_expect_rc 0 "monitor: running" ocf monitor OCF_RESKEY_config="$CONF"
+
+# reload, as Pacemaker runs it when only unique="0" parameters changed (the meta-data's OCF 1.0
+# legacy reload), and reload-agent (OCF 1.1's name): through the front door to the full agent,
+# which re-validates and leaves the running VM alone.
+QPID=$(qemu_of_t1)
+t_expect_rc 0 "reload with a new migration_bandwidth" \
+    ocf reload OCF_RESKEY_config="$CONF" OCF_RESKEY_migration_bandwidth=77
+t_expect_rc 0 "reload-agent with a new utilization_check_interval" \
+    ocf reload-agent OCF_RESKEY_config="$CONF" OCF_RESKEY_utilization_check_interval=20
+t_expect_out 6 "migration_bandwidth must be" "reload with a bad new value: OCF_ERR_CONFIGURED naming it" \
+    ocf reload OCF_RESKEY_config="$CONF" OCF_RESKEY_migration_bandwidth=fast
+t_expect_out 6 "does not match config" "reload with a domain that is not the config's: OCF_ERR_CONFIGURED" \
+    ocf reload OCF_RESKEY_config="$CONF" OCF_RESKEY_domain=other
+# libvirt's test driver (test:///default) has no t1: the VM runs under another hypervisor.
+t_expect_out 1 "does not have it running" "reload to a hypervisor URI that does not run t1 fails" \
+    ocf reload OCF_RESKEY_config="$CONF" OCF_RESKEY_hypervisor=test:///default
+if [[ -n $QPID && $(qemu_of_t1) == "$QPID" ]]; then
+    t_pass "t1's QEMU kept its PID ($QPID) through every reload"
+else
+    t_fail "t1's QEMU changed during the reloads: '$QPID' -> '$(qemu_of_t1)'"
+fi
+t_expect_rc 0 "monitor after the reloads: running" ocf monitor OCF_RESKEY_config="$CONF"
 
 # The config on unmounted shared storage: the probe must still find the running domain.
 mv "$CONF" "$CONF.away"
