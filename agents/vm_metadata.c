@@ -13,19 +13,22 @@
  * /usr/share/resource-agents/ra-api-1.dtd (which ocf-tester uses; its action names do not
  * include reload-agent) and metadata.rng (no reloadable attribute), so OCF 1.1's way cannot be
  * written down here; the legacy one can, and Pacemaker 2.1 honours it. Hence 1.0 and reload.
- * The agent still answers reload-agent (vm_agent.c), the same as reload: a controller whose
- * metadata cache is empty (restarted since the start) names the action that way.
+ * The agent still answers reload-agent (vm_agent.c), the same as reload: the controller sends
+ * that name when it could not get the meta-data (controld_execd.c, do_lrm_rsc_op: "Default to
+ * the OCF 1.1 name"), and a future OCF 1.1 meta-data would use it.
  *
  * unique="1" (a change stops the VM and starts it again): config and domain, the VM's identity;
- * no two resources share them, so the uniqueness checks of pcs (an error without --force) and
- * crmsh (a warning that blocks commit) find nothing to complain about.
+ * no two resources share them, so the uniqueness checks of pcs 0.11 (an error without --force)
+ * and crmsh 4.4 (a warning, then "Do you still want to commit?", which is "no" when it cannot
+ * ask) find nothing to complain about.
  * hypervisor is unique="0" although a VM cannot move to another hypervisor while it runs: every
- * VM of a node names the same local URI, and unique="1" would make pcs refuse, and crmsh question,
- * each resource that spells it out after the first. A reload checks it instead: when the new URI
- * does not find the domain whose QEMU runs here, the reload fails and Pacemaker's recovery stops
- * the VM through the old URI (a stop gets the parameters of the last successful start or reload)
- * and starts it through the new one. Everything else is read afresh by each action, so unique="0":
- * a change is a reload that never touches the running VM (doc/admin-guide.md, section 7).
+ * VM of a node names the same local URI, and unique="1" would make pcs refuse, and crmsh
+ * question, each resource that spells it out after the first. A reload checks it instead: when
+ * the new URI does not find the domain whose QEMU runs here, the reload fails and Pacemaker's
+ * recovery stops the VM through the old URI (a stop gets the parameters of the last successful
+ * start or reload: controld_execd.c, update_history_cache) and starts it through the new one.
+ * Everything else is read afresh by each action, so unique="0": a change is a reload that never
+ * touches the running VM (doc/admin-guide.md, section 7; man 7 ocf_drover_vm).
  */
 #include "vm_agent.h"
 
