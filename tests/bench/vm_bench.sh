@@ -348,9 +348,11 @@ migrate()
         (($(kv uptime_ms "$after") > $(kv uptime_ms "$before"))) ||
             { ok=no; bad "$tool $name: guest restarted: $before -> $after"; }
     fi
-    local notice=""
+    local notice="" agent_down=""
     notice=$(grep -o 'migrated to .*' "$log" | head -1)
-    echo "$tool $name $load $from->$to rc=$rc rc_from=$rcf wall_ms=$wall $info ok=$ok rate=$(kv rate_mib_s "$before") ping_outage_ms=$(kv outage_ms "$seen") ping_gap_ms=$(kv max_gap_ms "$seen") ping_stall_ms=$(kv stall_ms "$seen") ping_lost=$(kv lost "$seen") ping_sent=$(kv sent "$seen") ping_median_ms=$(kv median_gap_ms "$seen")${notice:+ notice=\"$notice\"}" |
+    # After post-copy libvirt keeps no figures; the agent measures the switch itself.
+    [[ $notice =~ downtime\ ([0-9]+)\ ms\ \(measured\ by\ drover ]] && agent_down=${BASH_REMATCH[1]}
+    echo "$tool $name $load $from->$to rc=$rc rc_from=$rcf wall_ms=$wall $info${agent_down:+ agent_downtime_ms=$agent_down} ok=$ok rate=$(kv rate_mib_s "$before") ping_outage_ms=$(kv outage_ms "$seen") ping_gap_ms=$(kv max_gap_ms "$seen") ping_stall_ms=$(kv stall_ms "$seen") ping_lost=$(kv lost "$seen") ping_sent=$(kv sent "$seen") ping_median_ms=$(kv median_gap_ms "$seen")${notice:+ notice=\"$notice\"}" |
         tee -a "$R/migrations.txt" >&2
     MIGSEQ=$((MIGSEQ + 1))
 }
@@ -395,7 +397,8 @@ migration_tables()
     local size load tool f n ok
     echo "### VM agent live migration (cap $BW MiB/s, N = $MIG_N per tool and case)"
     echo
-    echo "downtime: libvirt's figure (domjobinfo on the target). Outage seen by a client: a client on"
+    echo "downtime: libvirt's figure (domjobinfo on the target); after post-copy, where libvirt keeps"
+    echo "none, the agent's own (source paused to destination running). Outage seen by a client: a client on"
     echo "the guests' network pings the guest every $PING_MS ms; the longest time a request waited for"
     echo "its reply, a lost request waiting until the next reply (lab__ping_summary: the prober's own"
     echo "pauses on a loaded machine do not count; raw lines also give ping_gap_ms, the longest time"
@@ -422,8 +425,10 @@ migration_tables()
                             pl[q] = val("ping_lost") + 0; pgmin = (q == 1 || pg[q] < pgmin) ? pg[q] : pgmin
                             pgmax = (q == 1 || pg[q] > pgmax) ? pg[q] : pgmax; plmax = (q == 1 || pl[q] > plmax) ? pl[q] : plmax }
                         if (val("ok") == "yes" && val("job_ms") == "?") nostats++
-                        if (val("ok") == "yes" && val("job_ms") != "?") { k++; j[k] = val("job_ms") / 1000; d[k] = val("downtime_ms") + 0
-                            dmin = (k == 1 || d[k] < dmin) ? d[k] : dmin; dmax = (k == 1 || d[k] > dmax) ? d[k] : dmax
+                        dv = val("downtime_ms"); if (dv !~ /^[0-9]/) dv = val("agent_downtime_ms")
+                        if (val("ok") == "yes" && dv ~ /^[0-9]/) { kd++; d[kd] = dv + 0
+                            dmin = (kd == 1 || d[kd] < dmin) ? d[kd] : dmin; dmax = (kd == 1 || d[kd] > dmax) ? d[kd] : dmax }
+                        if (val("ok") == "yes" && val("job_ms") != "?") { k++; j[k] = val("job_ms") / 1000
                             m[k] = val("data_mib") + 0; it[k] = val("iterations") + 0 }
                         else if (val("ok") != "yes") { fk++; nc = nc sprintf("%s%s s: it. %s, %s MiB left", fk > 1 ? "; " : "",
                             val("wall_ms") / 1000, val("iterations"), val("remaining_mib")) }
@@ -433,7 +438,7 @@ migration_tables()
                         printf "| %s MiB | %s | %s | %d/%d | %.1f (%.1f-%.1f) | %s | %s | %s | %s | %s | %s | %s | %s |\n",
                             size, ld, t == "ours" ? "ocf:drover:vm" : "VirtualDomain", okn, n,
                             med(w, n), wmin, wmax, k ? sprintf("%.1f", med(j, k)) : "-",
-                            k ? sprintf("%s (%s-%s)", med(d, k), dmin, dmax) : "-",
+                            kd ? sprintf("%s (%s-%s)", med(d, kd), dmin, dmax) : "-",
                             q ? sprintf("%.0f (%.0f-%.0f)", med(pg, q), pgmin, pgmax) : "-",
                             q ? sprintf("%s (%s)", med(pl, q), plmax) : "-",
                             k ? med(m, k) : "-", k ? med(it, k) : "-",
