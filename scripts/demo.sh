@@ -72,7 +72,7 @@ client_saw() # DOM WHAT [AT_MS]
         t_fail "$2: duplicate replies from $1: $r"
     (($(t_stat last "$r") > $(t_stat gap_end "$r") - 1)) && t_pass "$2: the client reaches $1 at the end" ||
         t_fail "$2: the client no longer reaches $1: $r"
-    mark_at "${3:-$(t_stat gap_end "$r")}" "  a client pinging $1 every 5 ms: longest gap $(t_stat max_gap_ms "$r") ms, $(t_stat lost "$r") of $(t_stat sent "$r") lost"
+    mark_at "${3:-$(t_stat outage_end "$r")}" "  a client pinging $1 every 5 ms: outage $(t_stat outage_ms "$r") ms (longest wait for a reply), $(t_stat lost "$r") of $(t_stat sent "$r") pings lost"
 }
 client_back() # DOM MS: the client's last reply from DOM came more than a second after MS
 {
