@@ -381,19 +381,29 @@ struct switch_watch {
     virDomainPtr ddom;
 };
 
-/* Before the switch: the destination's domain, through a connection of our own. */
+/* Before the migration starts: a connection of our own to the destination, so that the switch
+ * (when it comes) only has to look the incoming domain up there. Opened early because a
+ * connection made at the switch took up to tens of seconds on a loaded machine, and held the
+ * switch back meanwhile. */
 static void
-switch_watch_open(struct switch_watch *sw, const struct dr_vm *vm, const char *dest_uri)
+switch_watch_connect(struct switch_watch *sw, const char *dest_uri)
 {
     memset(sw, 0, sizeof(*sw));
     sw->dconn = virConnectOpen(dest_uri);
     if (sw->dconn == NULL) {
         dr__vm_error_quiet(dest_uri);
-        return;
     }
-    sw->ddom = virDomainLookupByUUIDString(sw->dconn, vm->uuid);
-    if (sw->ddom == NULL) {
-        dr__vm_error_quiet(vm->name);
+}
+
+/* Right before the switch: the destination's domain. */
+static void
+switch_watch_lookup(struct switch_watch *sw, const struct dr_vm *vm)
+{
+    if (sw->dconn != NULL && sw->ddom == NULL) {
+        sw->ddom = virDomainLookupByUUIDString(sw->dconn, vm->uuid);
+        if (sw->ddom == NULL) {
+            dr__vm_error_quiet(vm->name);
+        }
     }
 }
 
@@ -407,6 +417,21 @@ switch_watch_close(struct switch_watch *sw)
         virConnectClose(sw->dconn);
     }
     memset(sw, 0, sizeof(*sw));
+}
+
+/* The watcher's libvirt calls are quick (a few ms); one that takes seconds holds the policy
+ * back (a post-copy switch or an abort comes late), so it is said, with what it was. */
+#define SLOW_CALL_MS 1000
+
+static void
+note_slow_call(const struct dr_vm *vm, const char *call, int64_t t0)
+{
+    int64_t ms = dr__now_ms() - t0;
+
+    if (ms >= SLOW_CALL_MS) {
+        dr_warn("VM %s: %s took %lld ms: the migration's policy waited for it", vm->name, call,
+                (long long)ms);
+    }
 }
 
 static int
@@ -432,6 +457,7 @@ measure_switch(const struct switch_watch *sw, const struct dr_vm *vm, struct wor
 {
     int64_t end = dr__now_ms() + SWITCH_WATCH_MS;
     int64_t src_running_ms = -1, src_paused_ms = -1;
+    int d_last = -2;
 
     if (sw->ddom == NULL) {
         return -1;
@@ -458,13 +484,22 @@ measure_switch(const struct switch_watch *sw, const struct dr_vm *vm, struct wor
             return src_running_ms >= 0 ? now - src_running_ms : -1;
         }
         if (d < 0) {
+            dr_debug("VM %s: switch watch: the destination's state cannot be read", vm->name);
             return -1; /* the destination is gone: the migration failed */
+        }
+        if (d != d_last) {
+            dr_debug("VM %s: switch watch: destination state %d, source %s", vm->name, d,
+                     src_paused_ms >= 0 ? "paused" : "not seen paused");
+            d_last = d;
         }
         if (worker_wait(w, dr__now_ms() + SWITCH_POLL_MS)) {
             /* The migration ended meanwhile: one last look (an upper bound, then). */
             if (src_paused_ms >= 0 && domain_state(sw->ddom) == VIR_DOMAIN_RUNNING) {
                 return dr__now_ms() - src_paused_ms;
             }
+            dr_debug("VM %s: switch watch: source %s, destination state %d at the end", vm->name,
+                     src_paused_ms >= 0 ? "seen paused" : "not seen paused",
+                     domain_state(sw->ddom));
             return -1;
         }
     }
@@ -488,6 +523,17 @@ log_final(const struct dr_vm *vm, const struct dr_vm_migrate_params *p,
                   r->stats_sampled ? " (bytes and iterations as last sampled)" : "");
         return;
     }
+    if (r->postcopy && r->stats_sampled) {
+        /* libvirt keeps no figures after post-copy and the switch was not seen on both nodes
+         * (the destination's libvirtd can take seconds to say it runs): no downtime to give. */
+        dr_notice("VM %s migrated to %s in %llu ms: job %llu ms, downtime not measured (post-copy: "
+                  "libvirt gives none and the switch was not seen), %.1f MiB, %llu iterations "
+                  "(as last sampled) (post-copy)",
+                  vm->name, dest, (unsigned long long)r->wall_ms,
+                  (unsigned long long)r->stats.elapsed_ms, (double)r->stats.data_processed / MIB,
+                  (unsigned long long)r->stats.memory_iteration);
+        return;
+    }
     dr_notice("VM %s migrated to %s in %llu ms: job %llu ms, downtime %llu ms, %.1f MiB, "
               "%llu iterations%s%s",
               vm->name, dest, (unsigned long long)r->wall_ms,
@@ -505,6 +551,7 @@ dr_vm_migrate(struct dr_vm *vm, const struct dr_vm_migrate_params *params,
     struct dr_vm_migrate_result res;
     struct dr_vm_job_stats last;
     struct worker w;
+    struct switch_watch sw = {0};
     pthread_condattr_t ca;
     pthread_t tid;
     bool downtime_pending, abort_requested = false, abort_logged = false;
@@ -544,6 +591,12 @@ dr_vm_migrate(struct dr_vm *vm, const struct dr_vm_migrate_params *params,
               vm->name, dest, params->migrate_uri != NULL ? params->migrate_uri : "default",
               (int)params->policy, params->bandwidth_mib_s, params->downtime_ms,
               params->parallel > 1 ? params->parallel : 1, params->timeout_ms);
+    if (policy.policy == DR_VM_MIGRATION_POSTCOPY) {
+        int64_t t_call = dr__now_ms();
+
+        switch_watch_connect(&sw, params->dest_uri);
+        note_slow_call(vm, "connecting to the destination", t_call);
+    }
     t0 = dr__now_ms();
     rc = pthread_create(&tid, NULL, worker_main, &w);
     if (rc != 0) {
@@ -560,6 +613,7 @@ dr_vm_migrate(struct dr_vm *vm, const struct dr_vm_migrate_params *params,
         now = dr__now_ms();
         /* The worker reports the migration's own failure; a stats failure is only a gap. */
         have = read_job_stats(vm->dom, vm->name, 0, true, &st) == 0;
+        note_slow_call(vm, "reading the job statistics", now);
         if (have && st.active) {
             last = st;
             if (downtime_pending) {
@@ -586,10 +640,15 @@ dr_vm_migrate(struct dr_vm *vm, const struct dr_vm_migrate_params *params,
         case DR_VM_MIGRATION_CONTINUE:
             break;
         case DR_VM_MIGRATION_SWITCH_POSTCOPY: {
-            struct switch_watch sw;
+            int64_t t_call = dr__now_ms();
+            int sp;
 
-            switch_watch_open(&sw, vm, params->dest_uri);
-            if (virDomainMigrateStartPostCopy(vm->dom, 0) == 0) {
+            switch_watch_lookup(&sw, vm);
+            note_slow_call(vm, "looking the domain up on the destination", t_call);
+            t_call = dr__now_ms();
+            sp = virDomainMigrateStartPostCopy(vm->dom, 0);
+            note_slow_call(vm, "virDomainMigrateStartPostCopy", t_call);
+            if (sp == 0) {
                 res.postcopy = true;
                 dr_notice("VM %s: switched to post-copy after %lld ms (iteration %llu)", vm->name,
                           (long long)(now - t0), (unsigned long long)last.memory_iteration);
@@ -608,7 +667,6 @@ dr_vm_migrate(struct dr_vm *vm, const struct dr_vm_migrate_params *params,
                 dr__vm_error(vm->name);
                 policy.policy = DR_VM_MIGRATION_AUTOCONVERGE;
             }
-            switch_watch_close(&sw);
             break;
         }
         case DR_VM_MIGRATION_ABORT:
@@ -679,6 +737,7 @@ dr_vm_migrate(struct dr_vm *vm, const struct dr_vm_migrate_params *params,
     }
     *result = res;
 out:
+    switch_watch_close(&sw);
     free(w.err_msg);
     virTypedParamsFree(w.params, w.nparams);
     pthread_cond_destroy(&w.cond);

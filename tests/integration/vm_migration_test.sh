@@ -534,10 +534,17 @@ case_policy()
     [[ $line == *"(post-copy)" ]] && t_pass "the statistics say post-copy" ||
         t_fail "no post-copy statistics line: $(grep -i 'migrat' <<<"$T_OUT" | tail -3)"
     # libvirt 9.0 keeps no final statistics after post-copy: the agent measures the downtime
-    # (source paused -> destination running) rather than logging 0.
-    [[ $line =~ downtime\ ([0-9]+)\ ms ]] && ((BASH_REMATCH[1] > 0)) &&
-        t_pass "post-copy downtime logged: ${BASH_REMATCH[1]} ms$([[ $line == *"measured by drover"* ]] && echo ', measured by drover')" ||
-        t_fail "post-copy downtime missing or 0: '$line'"
+    # (source paused -> destination running) rather than logging 0, or, when the switch was not seen on both nodes (the destination's libvirtd reports the
+    # guest running late on a loaded machine), says so; never a made-up 0.
+    if [[ $line =~ downtime\ ([0-9]+)\ ms ]]; then
+        ((BASH_REMATCH[1] > 0)) && [[ $line == *"measured by drover"* ]] &&
+            t_pass "post-copy downtime logged: ${BASH_REMATCH[1]} ms, measured by drover" ||
+            t_fail "post-copy downtime 0 or not drover's measure: '$line'"
+    else
+        [[ $line == *"downtime not measured (post-copy"* ]] &&
+            t_pass "post-copy: the switch was not seen on both nodes, and the line says the downtime was not measured" ||
+            t_fail "post-copy downtime missing: '$line'"
+    fi
     # shellcheck disable=SC2046
     t_expect_rc 0 "migrate_from on node2" ocf node2 migrate_from $(migvars node1 node2)
     runs_only_on node2 node1 && t_pass "after post-copy the VM runs on node2 only" ||
