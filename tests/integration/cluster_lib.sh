@@ -80,6 +80,7 @@ cl_lab_with_guests() # TOOL NODE MEM_MIB WRITER_MIB RATE_MIB_S
 {
     local tool=$1 node=$2 d k n others=() t1
     declare -gA CL_XML=() CL_BEFORE=() CL_PLACE
+    [[ -n ${CL_PLACE[*]+set} ]] || CL_PLACE=() # set -u: an empty declared array is "unbound"
     [[ $tool == pcs || ${#CL_PLACE[@]} == 0 ]] || {
         t_fail "CL_PLACE needs pcs (the crm set-up places every guest on one node)"
         exit 1
