@@ -15,7 +15,9 @@
 #     node as it joins, and runs nothing there before;
 #   - stonith-enabled=true, no-quorum-policy=stop, placement-strategy=utilization,
 #     migration-limit (live migrations at once per node), resource-stickiness (VMs stay where
-#     they run when a node comes back);
+#     they run when a node comes back), load-threshold (a hypervisor's CPU load is its guests':
+#     Pacemaker's default of 80 % throttles a loaded node to one action at a time, and so
+#     serializes the starts of a dead node's VMs; measured in doc/PERFORMANCE.md);
 #   - node utilization cpu and hv_memory (ocf:drover:vm sets each VM's own from its domain);
 #   - with DROVER_VM_NAME: resource vm-NAME, ocf:drover:vm, allow-migrate=true.
 # The cluster part is skipped when drover-fence exists, so later runs only add VMs.
@@ -26,6 +28,7 @@
 #   DROVER_NODES             pcmk_host_list and the nodes given utilization [crm_node -l]
 #   DROVER_NODE_CPU          [nproc of this node]   DROVER_NODE_MEMORY_MIB  [MemTotal - 1024]
 #   DROVER_STICKINESS [100]  DROVER_MIGRATION_LIMIT [2]  DROVER_NO_QUORUM_POLICY [stop]
+#   DROVER_LOAD_THRESHOLD [400%]
 #   DROVER_VM_NAME           libvirt domain name (the resource is vm-NAME)
 #   DROVER_VM_CONFIG         its domain XML, at the same path on every node (required with NAME)
 #   DROVER_VM_MIGRATION_NETWORK  "node=address ..." of the migration network [unset: libvirt's]
@@ -60,7 +63,8 @@ cp "$cib" "$orig"
 if ! pcs -f "$cib" stonith config drover-fence >/dev/null 2>&1; then
     pcs -f "$cib" property set stonith-enabled=true \
         no-quorum-policy="${DROVER_NO_QUORUM_POLICY:-stop}" \
-        placement-strategy=utilization migration-limit="${DROVER_MIGRATION_LIMIT:-2}"
+        placement-strategy=utilization migration-limit="${DROVER_MIGRATION_LIMIT:-2}" \
+        load-threshold="${DROVER_LOAD_THRESHOLD:-400%}"
     pcs -f "$cib" resource defaults update resource-stickiness="${DROVER_STICKINESS:-100}"
     pcs -f "$cib" stonith create drover-fence fence_drover \
         devices="$DROVER_FENCE_DEVICES" cluster_name="$DROVER_CLUSTER_NAME" \

@@ -1881,6 +1881,7 @@ lab__cib_env() # [VAR=VALUE...] -> the environment drover.pcs.sh and drover.crm 
         "DROVER_NODES=$nodes" "DROVER_NODE_CPU=$(nproc)" \
         "DROVER_NODE_MEMORY_MIB=$(awk '/^MemTotal:/ {print int($2 / 1024) - 1024}' /proc/meminfo)" \
         DROVER_STICKINESS=100 DROVER_MIGRATION_LIMIT=2 DROVER_NO_QUORUM_POLICY=stop \
+        DROVER_LOAD_THRESHOLD=400% \
         "DROVER_VM_MIGRATION_NETWORK=$mig" \
         "DROVER_VM_REMOTE_URI=qemu+tcp://%n-$(lab__mgmt_net)/system" "$@"
 }
