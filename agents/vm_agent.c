@@ -853,11 +853,17 @@ progress_update(struct progress *pr, const struct dr_vm_job_stats *s)
     }
 }
 
-/* The migration is over: the last update must land before the delete, not after it. */
+/*
+ * The migration is over: the last update must land before the delete, not after it. The delete
+ * is private too: with a public one, Pacemaker 2.1.5 wrote the attribute to the CIB's status and
+ * the DC aborted the transition between this migrate_to and its migrate_from (measured in the
+ * lab), and the new transition placed the resource afresh while its migrated copy ran on.
+ */
 static void
 progress_end(struct progress *pr)
 {
-    char *argv[] = {(char *)"attrd_updater", (char *)"-n", pr->attr, (char *)"-D", NULL};
+    char *argv[] = {
+        (char *)"attrd_updater", (char *)"--private", (char *)"-n", pr->attr, (char *)"-D", NULL};
     pid_t pid;
 
     if (pr->attr[0] == '\0') {

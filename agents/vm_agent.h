@@ -129,7 +129,9 @@ void vm_agent_set_paths(const char *proc_root, const char *state_dir);
  *   DIRTY          guest memory dirty rate, pages per second.
  * The attribute is private (never in the CIB, invisible to crm_attribute and crm_mon): read it
  * with `attrd_updater --query --all --name drover-migration-RSC` (or -N SOURCE_NODE). It is
- * deleted (attrd_updater -D) when migrate_to ends, whatever the outcome; the final statistics are
+ * deleted (attrd_updater --private -n drover-migration-RSC -D, private too: a public delete would
+ * put it in the CIB's status and abort the transition between migrate_to and migrate_from) when
+ * migrate_to ends, whatever the outcome; the final statistics are
  * logged at notice by the VM module.
  */
 #define VM_AGENT_PROGRESS_ATTR_PREFIX "drover-migration-"

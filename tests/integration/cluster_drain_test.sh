@@ -68,6 +68,21 @@ for d in "${CL_DOMS[@]}"; do
     cl_check_moved "$d" "$SRC" "${TO[$d]}" "drain"
     MIG[$d]=$CL_MIG_MS
 done
+# The agent's migration progress attribute (attrd_updater --private, its delete too) never
+# reaches the CIB: a change there would abort the transition between migrate_to and
+# migrate_from, and the resource would be placed afresh while its migrated copy runs on.
+CIB_ATTR=$(cl_log_since | grep -F drover-migration | grep -E 'status-|abort|cib_perform_op')
+[[ -z $CIB_ATTR ]] &&
+    t_pass "drain: no drover-migration attribute in the CIB, no transition aborted by one" ||
+    t_fail "drain: the progress attribute reached the CIB: $(cut -c1-220 <<<"$CIB_ATTR" | head -n 4)"
+STATUS=$(lab_exec 2 cibadmin --query --scope status 2>&1)
+if ! grep -q '<status' <<<"$STATUS"; then
+    t_fail "drain: cannot read the CIB's status: $(head -c 200 <<<"$STATUS")"
+elif grep -q drover-migration <<<"$STATUS"; then
+    t_fail "drain: the CIB's status holds: $(grep -o '<nvpair[^>]*drover-migration[^>]*>' <<<"$STATUS" | head -n 2)"
+else
+    t_pass "drain: the CIB's status holds no drover-migration nvpair"
+fi
 
 # Back from maintenance: the CIB keeps the guests where they run (stickiness 100 against a
 # preference of 50 for node1, or none), and node1 may run them again.

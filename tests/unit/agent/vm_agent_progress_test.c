@@ -18,7 +18,7 @@
 #include "drover/error.h"
 
 #define UPDATE(v) "attrd_updater|--private|-n|drover-migration-vm-vm1|-U|" v
-#define DELETE "attrd_updater|-n|drover-migration-vm-vm1|-D"
+#define DELETE "attrd_updater|--private|-n|drover-migration-vm-vm1|-D"
 #define MIB (1024ULL * 1024ULL)
 
 static struct vm_agent a;
