@@ -20,7 +20,11 @@
 #       while migrate_to runs: the VM runs in exactly one place (or nowhere, and the monitors
 #       say so), monitor exit codes match each node's QEMU, also after libvirtd is back; a
 #       sampler (every ~100 ms, the whole case) never sees two running copies.
-# vm_migration_policy_test.sh and vm_migration_libvirtd_kill_test.sh run the last two cases.
+#   vm_migration_test.sh netcut   the migration network (cli) of the target, then of the source,
+#       is cut while migrate_to runs (libvirt's control connection on st stays): migrate_to
+#       fails within its migration_timeout, and the same checks as above, before and after the
+#       link is back.
+# vm_migration_{policy,libvirtd_kill,netcut}_test.sh run the last three cases.
 # Runs as root, ~1-2 minutes per case.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -29,9 +33,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 CASE=${1:-moderate}
 case $CASE in
-moderate | policy | libvirtd-kill) ;;
+moderate | policy | libvirtd-kill | netcut) ;;
 *)
-    echo "usage: $0 [moderate|policy|libvirtd-kill]" >&2
+    echo "usage: $0 [moderate|policy|libvirtd-kill|netcut]" >&2
     exit 2
     ;;
 esac
@@ -590,12 +594,37 @@ check_reality() # WHAT
     WHERE=${where# }
 }
 
-# FROM TO VICTIM: migrate_to FROM -> TO in the background, SIGKILL VICTIM's libvirtd by its
-# recorded PID once the memory stream flows, then check, restart it, check again.
-kill_case()
+# The interruptions of interrupt_case: do it to VICTIM (say what was done, or fail), undo it.
+interrupt_libvirtd() # VICTIM
 {
-    local from=$1 to=$2 victim=$3 what="libvirtd of $3 killed" st0 st1 lv rc t0 t_kill out
+    local lv
+    lv=$(lab__pid_get "libvirtd-$1") && kill -KILL "$lv" && echo "SIGKILL to libvirtd (pid $lv)"
+}
+
+restore_libvirtd() # VICTIM
+{
+    lab_libvirt_up "$1" 2>&1 && t_wait_for 30 lab_virsh "$1" list
+}
+
+interrupt_netcut() # VICTIM
+{
+    lab_link_cut "$1" cli && echo "$1's port on the migration network (cli) down"
+}
+
+restore_netcut() # VICTIM
+{
+    lab_link_heal "$1" cli
+}
+
+# FROM TO VICTIM KIND: migrate_to FROM -> TO in the background; once the memory stream flows,
+# interrupt_KIND VICTIM; check, restore_KIND VICTIM, check again.
+interrupt_case()
+{
+    local from=$1 to=$2 victim=$3 kind=$4 what st0 st1 rc t0 t_kill out did timeout_s=50
     local pid samples=$LAB_DIR/samples-$victim
+    what=$([[ $kind == libvirtd ]] && echo "libvirtd of $victim killed" || echo "migration network of $victim cut")
+    # A cut link stalls the stream without an error: the policy's timeout ends the migration.
+    [[ $kind == netcut ]] && timeout_s=10
     st0=$(lab_guest_stats "$from" "$DOM")
     st1=$(wait_progress "$from" "$st0") || {
         t_fail "$what: the guest does not make progress on $from"
@@ -607,39 +636,36 @@ kill_case()
     # shellcheck disable=SC2046
     ocf "$from" migrate_to $(migvars "$from" "$to") OCF_RESKEY_CRM_meta_timeout=60000 \
         OCF_RESKEY_migration_policy=precopy OCF_RESKEY_migration_bandwidth=10 \
-        OCF_RESKEY_migration_timeout=50 >"$out" 2>&1 &
+        OCF_RESKEY_migration_timeout=$timeout_s >"$out" 2>&1 &
     pid=$!
     # Mid-migration: the target's incoming QEMU exists and the stream has run for a second.
     if ! t_wait_for 30 has_qemu_on "$to"; then
         t_fail "$what: no incoming QEMU on $to: $(cat "$out")"
     fi
     sleep 1
-    lv=$(lab__pid_get "libvirtd-$victim")
     t_kill=$(t_ms)
-    if kill -0 "$pid" 2>/dev/null && [[ -n $lv ]]; then
-        kill -KILL "$lv"
-        t_pass "$what: SIGKILL to libvirtd (pid $lv) $((t_kill - t0)) ms into migrate_to, while it ran"
+    if kill -0 "$pid" 2>/dev/null && did=$("interrupt_$kind" "$victim"); then
+        t_pass "$what: $did $((t_kill - t0)) ms into migrate_to, while it ran"
     else
-        t_fail "$what: migrate_to was over before the kill (or no libvirtd pid): $(cat "$out")"
+        t_fail "$what: migrate_to was over before the interruption (or it failed): $(cat "$out")"
     fi
     rc=0
     wait "$pid" || rc=$?
     t_log "$what: migrate_to exit $rc after $(($(t_ms) - t0)) ms; $(grep -E 'err|warn|migrated' "$out" | tail -3 | tr '\n' ' ')"
-    ((rc != 0)) && t_pass "$what: migrate_to failed (exit $rc), $(($(t_ms) - t_kill)) ms after the kill, within its timeout" ||
-        t_fail "$what: migrate_to exited 0 although libvirtd died before the migration could finish"
+    ((rc != 0)) && t_pass "$what: migrate_to failed (exit $rc), $(($(t_ms) - t_kill)) ms after the interruption, within its timeout" ||
+        t_fail "$what: migrate_to exited 0 although the migration was interrupted before it could finish"
     sleep 3
-    check_reality "$what, libvirtd still down"
+    check_reality "$what, still"
     local where_down=$WHERE
-    if out=$(lab_libvirt_up "$victim" 2>&1); then
-        t_pass "$what: libvirtd on $victim restarted"
+    if out=$("restore_$kind" "$victim" 2>&1); then
+        t_pass "$what: undone on $victim"
     else
-        t_fail "$what: libvirtd on $victim does not restart: $out"
+        t_fail "$what: cannot be undone on $victim: $out"
     fi
-    t_wait_for 30 lab_virsh "$victim" list >/dev/null
-    sleep 3 # libvirtd reconnects to its QEMUs and recovers interrupted jobs
-    check_reality "$what, libvirtd back"
-    [[ $WHERE == "$where_down" ]] && t_pass "$what: the restart of libvirtd changed nothing ($WHERE)" ||
-        t_fail "$what: the VM moved with libvirtd's restart: '$where_down' -> '$WHERE'"
+    sleep 3 # libvirtd reconnects to its QEMUs and recovers interrupted jobs; links settle
+    check_reality "$what, undone"
+    [[ $WHERE == "$where_down" ]] && t_pass "$what: undoing it changed nothing ($WHERE)" ||
+        t_fail "$what: the VM moved when it was undone: '$where_down' -> '$WHERE'"
     if [[ -n $WHERE ]]; then
         [[ $(lab_virsh "$WHERE" domstate "$DOM" 2>/dev/null) == running ]] &&
             t_pass "$what: libvirt on $WHERE says running" ||
@@ -661,14 +687,27 @@ case_libvirtd_kill()
     # 32 of 128 MiB rewritten as fast as the vCPU can: the vCPU stays busy (what the sampler
     # looks at) and pre-copy at 10 MiB/s takes long enough to be caught in the middle.
     guest_up 128 32 0
-    kill_case node1 node2 node1
+    interrupt_case node1 node2 node1 libvirtd
     [[ -n ${WHERE:-} ]] || {
         t_fail "no VM left to migrate for the second kill"
         return
     }
     local to=node2
     [[ $WHERE == node2 ]] && to=node1
-    kill_case "$WHERE" "$to" "$to"
+    interrupt_case "$WHERE" "$to" "$to" libvirtd
+}
+
+case_netcut()
+{
+    guest_up 128 32 0
+    interrupt_case node1 node2 node2 netcut
+    [[ -n ${WHERE:-} ]] || {
+        t_fail "no VM left to migrate for the second cut"
+        return
+    }
+    local to=node2
+    [[ $WHERE == node2 ]] && to=node1
+    interrupt_case "$WHERE" "$to" "$WHERE" netcut
 }
 
 # ------------------------------------------------------------------------------ run
