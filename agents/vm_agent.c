@@ -8,7 +8,9 @@
  *  - libvirtd down: monitor and stop look at the QEMU process itself; stop never reports
  *    success while that process runs and never fails when it is verifiably gone;
  *  - a domain paused for an incoming migration, paused on an I/O error, or crashed is never
- *    reported as running.
+ *    reported as running;
+ *  - a stop on the source of a migrate_to whose migrate_from Pacemaker never ran (a transition
+ *    aborted in between) stops the copy on the target, or fails: never two copies.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -43,6 +45,10 @@
 #define PROGRESS_WAIT_MS 200
 #define PROGRESS_PERIOD_MS 900
 #define PROGRESS_END_WAIT_MS 1000
+/* How long a stop after migrate_to looks in the CIB for the migration's migrate_from. */
+#define MIGRATION_CHECK_MS 2000
+/* cibadmin's exit status when an XPath matches nothing (CRM_EX_NOSUCH). */
+#define CIBADMIN_NO_MATCH 105
 
 static const char *proc_root = DEFAULT_PROC_ROOT;
 static const char *state_dir = DEFAULT_STATE_DIR;
@@ -450,6 +456,28 @@ identify(const struct vm_agent *a, struct identity *id)
     return -ENOENT;
 }
 
+/* migrate_to's record of a hand-over (vm_state.h); "" when the instance cannot name a file. */
+static void
+migration_file(const struct vm_agent *a, char *buf, size_t len)
+{
+    if (vm_state_migration_path(state_dir, a->instance[0] ? a->instance : "unnamed", buf, len) <
+        0) {
+        buf[0] = '\0';
+    }
+}
+
+/* Settled: the domain's place is known again (it runs here, or Pacemaker knows where). */
+static void
+clear_migration(const struct vm_agent *a)
+{
+    char path[4400];
+
+    migration_file(a, path, sizeof(path));
+    if (path[0] != '\0' && unlink(path) != 0 && errno != ENOENT) {
+        LOG(LOG_WARNING, "%s: cannot remove %s: %s", a->instance, path, strerror(errno));
+    }
+}
+
 /* A new identity: the utilization is unknown until it has been set again. */
 static void
 record_identity(const struct vm_agent *a, const struct dr_vm_info *info)
@@ -459,6 +487,7 @@ record_identity(const struct vm_agent *a, const struct dr_vm_info *info)
     snprintf(st.name, sizeof(st.name), "%s", info->name);
     snprintf(st.uuid, sizeof(st.uuid), "%s", info->uuid);
     write_state(a, &st);
+    clear_migration(a); /* it runs here: no hand-over of it is pending */
 }
 
 pid_t
@@ -549,12 +578,12 @@ kill_qemu(pid_t pid, unsigned int timeout_ms)
 /* ---- helper commands: utilization and progress -------------------------------------------- */
 
 /*
- * Start \p argv (searched in PATH) with stdin and stdout on /dev/null, and stderr too when
- * \p quiet: Pacemaker keeps an agent's output, and a helper's chatter does not belong there.
- * Returns its PID or -errno.
+ * Start \p argv (searched in PATH) with stdin on /dev/null, stdout on \p out (NULL: /dev/null),
+ * and stderr on /dev/null too when \p quiet: Pacemaker keeps an agent's output, and a helper's
+ * chatter does not belong there. Returns its PID or -errno.
  */
 static pid_t
-spawn_helper(char *const argv[], bool quiet)
+spawn_helper_to(char *const argv[], bool quiet, const char *out)
 {
     posix_spawn_file_actions_t fa;
     pid_t pid;
@@ -564,13 +593,20 @@ spawn_helper(char *const argv[], bool quiet)
         return -ENOMEM;
     }
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out != NULL ? out : "/dev/null",
+                                     O_WRONLY | O_TRUNC, 0);
     if (quiet) {
         posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     }
     rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     return rc != 0 ? -rc : pid;
+}
+
+static pid_t
+spawn_helper(char *const argv[], bool quiet)
+{
+    return spawn_helper_to(argv, quiet, NULL);
 }
 
 /*
@@ -1079,14 +1115,220 @@ wait_running(struct dr_vm *vm, unsigned int timeout_ms, struct dr_vm_info *info)
     return -ETIMEDOUT;
 }
 
+/* The value of attribute \p name in the element [\p el, \p end), into \p buf ("" when absent). */
+static void
+xml_attr(const char *el, const char *end, const char *name, char *buf, size_t len)
+{
+    size_t n = strlen(name);
+
+    buf[0] = '\0';
+    for (const char *p = el; p < end && (p = strstr(p, name)) != NULL && p < end; p += n) {
+        const char *v, *q;
+        if (!isspace((unsigned char)p[-1]) || strncmp(p + n, "=\"", 2) != 0) {
+            continue;
+        }
+        v = p + n + 2;
+        q = strchr(v, '"');
+        if (q != NULL && q < end) {
+            snprintf(buf, len, "%.*s", (int)(q - v), v);
+        }
+        return;
+    }
+}
+
+bool
+vm_agent_migrate_from_seen(const char *xml, const char *source, int64_t since_s)
+{
+    for (const char *el = strstr(xml, "<lrm_rsc_op"); el != NULL;
+         el = strstr(el + 1, "<lrm_rsc_op")) {
+        const char *end = strchr(el, '>');
+        char op[32], rc[16], status[16], src[256], changed[32];
+        char *stop;
+        long long t;
+
+        if (end == NULL) {
+            break;
+        }
+        xml_attr(el, end, "operation", op, sizeof(op));
+        xml_attr(el, end, "rc-code", rc, sizeof(rc));
+        xml_attr(el, end, "op-status", status, sizeof(status));
+        xml_attr(el, end, "migrate_source", src, sizeof(src));
+        xml_attr(el, end, "last-rc-change", changed, sizeof(changed));
+        errno = 0;
+        t = strtoll(changed, &stop, 10);
+        if (strcmp(op, "migrate_from") == 0 && strcmp(rc, "0") == 0 && strcmp(status, "0") == 0 &&
+            (source == NULL || source[0] == '\0' || strcmp(src, source) == 0) &&
+            changed[0] != '\0' && *stop == '\0' && errno == 0 && t >= since_s) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Whether the CIB's status shows Pacemaker's migrate_from of this resource on \p rec's target,
+ * from this source, since the migration began: then the stop is the migration's last step and
+ * the target's copy is Pacemaker's. The DC records migrate_from's result just before it sends
+ * this stop, and this node's CIB may see it a moment later: asked for up to ~2 s.
+ */
+static bool
+migration_completed(const struct vm_agent *a, const struct vm_migration_record *rec)
+{
+    char xpath[1200], out[4400], buf[16384];
+    char *argv[] = {(char *)"cibadmin", (char *)"--query", (char *)"--xpath", xpath, NULL};
+    int64_t deadline = now_ms() + MIGRATION_CHECK_MS;
+    bool seen = false;
+    int fd, rc = 0;
+
+    if (strchr(rec->target, '\'') != NULL || strchr(a->instance, '\'') != NULL) {
+        return false;
+    }
+    snprintf(xpath, sizeof(xpath),
+             "//node_state[@uname='%s']//lrm_resource[@id='%s']/lrm_rsc_op"
+             "[@operation='migrate_from']",
+             rec->target, a->instance);
+    vm_state_mkdir(state_dir);
+    snprintf(out, sizeof(out), "%s/.cib-XXXXXX", state_dir);
+    fd = mkstemp(out);
+    if (fd < 0) {
+        LOG(LOG_WARNING, "%s: cannot read the CIB: %s: %s", a->instance, out, strerror(errno));
+        return false;
+    }
+    close(fd);
+    for (;;) {
+        pid_t pid = spawn_helper_to(argv, true, out);
+        FILE *f;
+        size_t n = 0;
+
+        rc = pid < 0 ? (int)pid : wait_helper(pid, UTIL_TIMEOUT_MS, true);
+        f = fopen(out, "re");
+        if (f != NULL) {
+            n = fread(buf, 1, sizeof(buf) - 1, f);
+            fclose(f);
+        }
+        buf[n] = '\0';
+        seen = rc == 0 &&
+               vm_agent_migrate_from_seen(buf, strcmp(rec->source, "-") == 0 ? NULL : rec->source,
+                                          rec->since_s);
+        if (seen || now_ms() >= deadline) {
+            break;
+        }
+        usleep(250000);
+    }
+    unlink(out);
+    if (!seen && rc != 0 && rc != CIBADMIN_NO_MATCH) {
+        LOG(LOG_WARNING, "%s: cannot tell from the CIB whether migrate_from ran on %s: cibadmin %s",
+            a->instance, rec->target, rc < 0 ? strerror(-rc) : "failed");
+    }
+    return seen;
+}
+
+/*
+ * Make sure domain \p id does not run on \p rec's target, through its libvirt: 0 when it is
+ * verifiably not running there (*\p stopped tells whether this call stopped it), -errno when
+ * that cannot be made sure.
+ */
+static int
+stop_on_target(const struct identity *id, const struct vm_migration_record *rec, bool *stopped)
+{
+    struct dr_vm_conn *conn = NULL;
+    struct dr_vm *vm = NULL;
+    struct dr_vm_info info;
+    int rc;
+
+    *stopped = false;
+    rc = dr_vm_conn_open(rec->uri, &conn);
+    if (rc < 0) {
+        return rc;
+    }
+    rc = lookup_identity(conn, id, &vm);
+    if (rc == 0) {
+        rc = dr_vm_get_info(vm, &info);
+    }
+    if (rc == 0 && info.state != DR_VM_STATE_SHUTOFF) {
+        /* An orphan on shared disks: no graceful shutdown, it goes now. */
+        rc = dr_vm_stop(vm, 0, true);
+        *stopped = rc == 0;
+        dr_vm_free(vm);
+        vm = NULL;
+        if (rc == 0 && (rc = lookup_identity(conn, id, &vm)) == 0 &&
+            (rc = dr_vm_get_info(vm, &info)) == 0 && info.state != DR_VM_STATE_SHUTOFF) {
+            rc = -EBUSY; /* still there */
+        }
+    }
+    dr_vm_free(vm);
+    dr_vm_conn_close(conn);
+    return rc == -ENOENT ? 0 : rc;
+}
+
+/*
+ * A stop on the source after migrate_to handed the domain to a target (its record exists):
+ * when Pacemaker ran migrate_from there, the target's copy is the resource and stays. When it
+ * did not (a transition aborted between the two and placed the resource afresh), that copy is
+ * an orphan Pacemaker believes stopped: it is stopped through the target's libvirt, and when
+ * that cannot be made sure the stop fails (Pacemaker fences or retries; never a silent success).
+ */
+static int
+settle_migration(const struct vm_agent *a, const struct identity *id)
+{
+    struct vm_migration_record rec;
+    char path[4400];
+    bool stopped;
+    int rc;
+
+    migration_file(a, path, sizeof(path));
+    if (path[0] == '\0' || vm_state_migration_read(path, &rec) < 0) {
+        return OCF_SUCCESS;
+    }
+    if (migration_completed(a, &rec)) {
+        char meta[300] = "";
+
+        /* What Pacemaker passes a migration's stop, for the record. */
+        if (a->migrate_target[0] != '\0') {
+            snprintf(meta, sizeof(meta), " (the stop came with migrate_target=%s)",
+                     a->migrate_target);
+        }
+        LOG(LOG_NOTICE, "%s: Pacemaker ran migrate_from on %s: its copy of %s stays%s", a->instance,
+            rec.target, id->name, meta);
+        clear_migration(a);
+        return OCF_SUCCESS;
+    }
+    rc = stop_on_target(id, &rec, &stopped);
+    if (rc < 0) {
+        LOG(LOG_ERR,
+            "migrate_to moved %s to %s but Pacemaker never ran migrate_from there, and it cannot "
+            "be stopped there (%s: %s): stop fails",
+            id->name, rec.target, rec.uri, dr_strerror(rc));
+        return OCF_ERR_GENERIC;
+    }
+    if (stopped) {
+        LOG(LOG_WARNING,
+            "migrate_to moved %s to %s but Pacemaker never ran migrate_from there: stopped that "
+            "copy",
+            id->name, rec.target);
+    } else {
+        LOG(LOG_NOTICE, "migrate_to was to move %s to %s, where it does not run: nothing to stop",
+            id->name, rec.target);
+    }
+    clear_migration(a);
+    return OCF_SUCCESS;
+}
+
 static int
 action_start(struct vm_agent *a)
 {
     struct dr_vm_conn *conn = NULL;
     struct dr_vm *vm = NULL;
     struct dr_vm_info info;
+    struct identity id;
     int rc, ocf = OCF_ERR_GENERIC;
 
+    /* This node handed the domain to another one, and nobody settled that: not a second copy. */
+    if (identify(a, &id) == 0 && (ocf = settle_migration(a, &id)) != OCF_SUCCESS) {
+        LOG(LOG_ERR, "not starting %s here while its migrated copy may run elsewhere", id.name);
+        return ocf;
+    }
+    ocf = OCF_ERR_GENERIC;
     rc = dr_vm_conn_open(a->hypervisor, &conn);
     if (rc < 0) {
         return OCF_ERR_GENERIC;
@@ -1155,10 +1397,11 @@ action_stop(struct vm_agent *a)
         pid_t pid = qemu_pid(&id);
         if (pid == 0) {
             LOG(LOG_NOTICE, "libvirt unreachable, but no QEMU of %s runs: stopped", id.name);
-            return OCF_SUCCESS;
+            return settle_migration(a, &id);
         }
-        return pid > 0 && kill_qemu(pid, budget_ms(a, a->shutdown_timeout)) == 0 ? OCF_SUCCESS
-                                                                                 : OCF_ERR_GENERIC;
+        return pid > 0 && kill_qemu(pid, budget_ms(a, a->shutdown_timeout)) == 0
+                   ? settle_migration(a, &id)
+                   : OCF_ERR_GENERIC;
     }
     rc = lookup_identity(conn, &id, &vm);
     if (rc == -ENOENT) {
@@ -1168,11 +1411,12 @@ action_stop(struct vm_agent *a)
         rc = dr_vm_stop(vm, budget_ms(a, a->shutdown_timeout), a->force_stop);
         ocf = rc == 0 ? OCF_SUCCESS : OCF_ERR_GENERIC;
     }
-    if (ocf == OCF_SUCCESS) {
-        LOG(LOG_NOTICE, "%s stopped", id.name);
-    }
     dr_vm_free(vm);
     dr_vm_conn_close(conn);
+    if (ocf == OCF_SUCCESS) {
+        LOG(LOG_NOTICE, "%s stopped", id.name);
+        ocf = settle_migration(a, &id);
+    }
     return ocf;
 }
 
@@ -1212,6 +1456,41 @@ auto_postcopy_after_ms(const struct vm_agent *a, const struct dr_vm_info *info,
         ms = timeout_ms / 2;
     }
     return (unsigned int)ms;
+}
+
+/*
+ * Before the hand-over: a stop here must find out later whether Pacemaker completed it (the
+ * record is written first, so that an agent killed mid-migration leaves it behind too).
+ */
+static void
+record_migration(const struct vm_agent *a, const char *dest)
+{
+    struct vm_migration_record rec = {0};
+    char path[4400];
+    int rc;
+
+    snprintf(rec.target, sizeof(rec.target), "%s", a->migrate_target);
+    snprintf(rec.uri, sizeof(rec.uri), "%s", dest);
+    snprintf(rec.source, sizeof(rec.source), "%s", a->migrate_source[0] ? a->migrate_source : "-");
+    rec.since_s = (int64_t)time(NULL);
+    migration_file(a, path, sizeof(path));
+    rc = path[0] != '\0' ? vm_state_migration_write(path, &rec) : -EINVAL;
+    if (rc < 0) {
+        LOG(LOG_WARNING, "%s: cannot record the migration to %s in %s: %s", a->instance, rec.target,
+            state_dir, strerror(-rc));
+    }
+}
+
+/* A failed migration whose domain still runs here handed nothing over: the record goes. */
+static void
+forget_failed_migration(const struct vm_agent *a, struct dr_vm *vm)
+{
+    struct dr_vm_info info;
+
+    if (dr_vm_get_info(vm, &info) == 0 && vm_agent_monitor_state(a, &info) == OCF_SUCCESS &&
+        info.state != DR_VM_STATE_PAUSED_MIGRATION_OUT) {
+        clear_migration(a);
+    }
 }
 
 static int
@@ -1273,10 +1552,12 @@ action_migrate_to(struct vm_agent *a)
             snprintf(pr.attr, sizeof(pr.attr), VM_AGENT_PROGRESS_ATTR_PREFIX "%s", a->instance);
         }
         tell_droverd(a, info.name, p.timeout_ms + 10000);
+        record_migration(a, dest);
         rc = dr_vm_migrate(vm, &p, &res);
         progress_end(&pr);
         if (rc != 0) {
             tell_droverd(a, info.name, 0); /* still ours, running here: watch it again */
+            forget_failed_migration(a, vm);
         }
         if (rc == 0) {
             ocf = OCF_SUCCESS;

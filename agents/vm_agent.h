@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "drover/vm.h"
@@ -99,6 +100,15 @@ int vm_agent_monitor_state(const struct vm_agent *a, const struct dr_vm_info *in
  * decides). Returns its PID, 0 when none runs, -errno when /proc cannot be read.
  */
 pid_t vm_agent_qemu_pid(const char *name, const char *uuid);
+
+/*
+ * Whether \p xml (what `cibadmin --query --xpath` printed: lrm_rsc_op elements of this resource
+ * on the migration's target) holds a successful migrate_from (rc-code 0, op-status 0) from
+ * \p source (NULL or "": any) whose last-rc-change is at or after \p since_s (epoch seconds,
+ * when migrate_to began). A stop on the source after migrate_to leaves the target's copy alone
+ * only then; otherwise it stops that copy (or fails when it cannot).
+ */
+bool vm_agent_migrate_from_seen(const char *xml, const char *source, int64_t since_s);
 
 /*
  * Tests only: read processes under \p proc_root instead of /proc, and keep state files in

@@ -100,8 +100,9 @@ vm_state_mkdir(const char *dir)
     mkdir(dir, 0755);
 }
 
-int
-vm_state_write(const char *path, const struct vm_state *st)
+/* Replace \p path by \p line, atomically (a temporary file renamed). */
+static int
+write_line(const char *path, const char *line)
 {
     char tmp[PATH_MAX + 8], dir[PATH_MAX];
     FILE *f;
@@ -118,13 +119,81 @@ vm_state_write(const char *path, const struct vm_state *st)
     if (f == NULL) {
         return -errno;
     }
-    fprintf(f, "%s %s %u %llu %lld\n", st->name, st->uuid[0] ? st->uuid : "-", st->cpu,
-            st->hv_memory_mib, (long long)st->checked_s);
+    fputs(line, f);
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
         rc = -errno;
         unlink(tmp);
     }
     return rc;
+}
+
+int
+vm_state_write(const char *path, const struct vm_state *st)
+{
+    char line[512];
+
+    snprintf(line, sizeof(line), "%s %s %u %llu %lld\n", st->name, st->uuid[0] ? st->uuid : "-",
+             st->cpu, st->hv_memory_mib, (long long)st->checked_s);
+    return write_line(path, line);
+}
+
+int
+vm_state_migration_path(const char *dir, const char *instance, char *buf, size_t len)
+{
+    char name[300];
+
+    if (instance == NULL || instance[0] == '\0' || instance[0] == '.' ||
+        strchr(instance, '/') != NULL) {
+        return -EINVAL;
+    }
+    if (snprintf(name, sizeof(name), ".migrated-%s", instance) >= (int)sizeof(name)) {
+        return -ENAMETOOLONG;
+    }
+    return snprintf(buf, len, "%s/%s", dir, name) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+int
+vm_state_migration_read(const char *path, struct vm_migration_record *rec)
+{
+    char since[32] = "";
+    unsigned long long t;
+    FILE *f;
+    int n;
+
+    memset(rec, 0, sizeof(*rec));
+    f = fopen(path, "re");
+    if (f == NULL) {
+        return -errno;
+    }
+    n = fscanf(f, "%255s %599s %255s %31s", rec->target, rec->uri, rec->source, since);
+    fclose(f);
+    t = field(since);
+    if (n != 4 || t == 0 || t > INT64_MAX) {
+        memset(rec, 0, sizeof(*rec));
+        return -EINVAL;
+    }
+    rec->since_s = (int64_t)t;
+    return 0;
+}
+
+/* A field of a one-line record: not empty, no white space. */
+static bool
+word(const char *s)
+{
+    return s[0] != '\0' && strpbrk(s, " \t\n\r\v\f") == NULL;
+}
+
+int
+vm_state_migration_write(const char *path, const struct vm_migration_record *rec)
+{
+    char line[1300];
+
+    if (!word(rec->target) || !word(rec->uri) || !word(rec->source) || rec->since_s <= 0) {
+        return -EINVAL;
+    }
+    snprintf(line, sizeof(line), "%s %s %s %lld\n", rec->target, rec->uri, rec->source,
+             (long long)rec->since_s);
+    return write_line(path, line);
 }
 
 int64_t

@@ -61,4 +61,30 @@ enum vm_state_util vm_state_utilization(const struct vm_state *st, unsigned int 
                                         unsigned long long memory_mib, unsigned int interval_s,
                                         int64_t now_s);
 
+/*
+ * migrate_to's record, on the source, of a domain it is handing (or handed) to another node:
+ * \p dir/.migrated-<resource> (a leading dot no resource ID can take), one line
+ *
+ *     TARGET URI SOURCE SINCE_S
+ *
+ * TARGET the node, URI its libvirt (remote_uri with %n), SOURCE this node, SINCE_S when the
+ * migration began in wall-clock epoch seconds (the clock of the CIB's last-rc-change). A stop on
+ * the source that finds it checks that Pacemaker completed the migration (vm_agent.c).
+ */
+struct vm_migration_record {
+    char target[256];
+    char uri[600];
+    char source[256];
+    int64_t since_s;
+};
+
+/* \p dir/.migrated-\p instance into \p buf; -ENAMETOOLONG, -EINVAL as vm_state_path. */
+int vm_state_migration_path(const char *dir, const char *instance, char *buf, size_t len);
+
+/* Read \p path: 0; -errno from fopen; -EINVAL when it does not hold the four fields. */
+int vm_state_migration_read(const char *path, struct vm_migration_record *rec);
+
+/* Replace \p path atomically. 0 or -errno; -EINVAL for a field with white space or empty. */
+int vm_state_migration_write(const char *path, const struct vm_migration_record *rec);
+
 #endif

@@ -75,6 +75,15 @@ CIB_ATTR=$(cl_log_since | grep -F drover-migration | grep -E 'status-|abort|cib_
 [[ -z $CIB_ATTR ]] &&
     t_pass "drain: no drover-migration attribute in the CIB, no transition aborted by one" ||
     t_fail "drain: the progress attribute reached the CIB: $(cut -c1-220 <<<"$CIB_ATTR" | head -n 4)"
+# Each migration's stop on node1 found Pacemaker's migrate_from: the targets' copies stayed.
+LOG_DRAIN=$(cl_log_since)
+for d in "${CL_DOMS[@]}"; do
+    grep -q "vm-$d: Pacemaker ran migrate_from on ${TO[$d]}: its copy of $d stays" <<<"$LOG_DRAIN" &&
+        t_pass "drain: the stop of vm-$d on $SRC saw migrate_from on ${TO[$d]}" ||
+        t_fail "drain: the stop of vm-$d on $SRC did not see migrate_from on ${TO[$d]}"
+done
+! grep -q "never ran migrate_from" <<<"$LOG_DRAIN" && t_pass "drain: no copy was stopped on a target" ||
+    t_fail "drain: $(grep "never ran migrate_from" <<<"$LOG_DRAIN" | cut -c1-200 | head -n 2)"
 STATUS=$(lab_exec 2 cibadmin --query --scope status 2>&1)
 if ! grep -q '<status' <<<"$STATUS"; then
     t_fail "drain: cannot read the CIB's status: $(head -c 200 <<<"$STATUS")"

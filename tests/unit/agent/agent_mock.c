@@ -1,5 +1,6 @@
 /* See agent_mock.h. */
 #include <errno.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -118,8 +119,13 @@ mock_parse(struct vm_agent *a, const char *const *kv)
 int
 __wrap_dr_vm_conn_open(const char *uri, struct dr_vm_conn **out)
 {
-    (void)uri;
+    if (mock.conn_open_calls < MOCK_MAX_CALLS) {
+        snprintf(mock.conn_uris[mock.conn_open_calls], 600, "%s", uri ? uri : "(null)");
+    }
     mock.conn_open_calls++;
+    if (uri != NULL && mock.conn_fail_uri != NULL && strcmp(uri, mock.conn_fail_uri) == 0) {
+        return -DR_E_LIBVIRT;
+    }
     if (mock.conn_open_rc == 0) {
         *out = (struct dr_vm_conn *)&fake_conn;
     }
@@ -214,6 +220,9 @@ __wrap_dr_vm_stop(struct dr_vm *vm, unsigned int shutdown_timeout_ms, bool force
     mock.stop_calls++;
     mock.stop_timeout_ms = shutdown_timeout_ms;
     mock.stop_force = force;
+    if (mock.stop_rc == 0 && mock.stop_makes_shutoff) {
+        mock.info.state = DR_VM_STATE_SHUTOFF;
+    }
     return mock.stop_rc;
 }
 
@@ -302,6 +311,30 @@ cib_value(const char *name)
 }
 
 /* crm_resource --utilization against the simulated CIB (a helper that hangs does nothing). */
+/* cibadmin's stdout is the agent's temporary .cib-* file in the state directory. */
+static void
+cibadmin_output(void)
+{
+    DIR *d = opendir(mock_state_dir);
+    struct dirent *de;
+
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL) {
+        char path[512];
+        FILE *f;
+
+        if (strncmp(de->d_name, ".cib-", 5) != 0) {
+            continue;
+        }
+        snprintf(path, sizeof(path), "%s/%s", mock_state_dir, de->d_name);
+        f = fopen(path, "we");
+        assert_non_null(f);
+        fputs(mock.cib_xml, f);
+        fclose(f);
+    }
+    closedir(d);
+}
+
 static void
 crm_resource_utilization(char *const argv[])
 {
@@ -360,6 +393,9 @@ __wrap_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions
     }
     if (argv[0] != NULL && strcmp(argv[0], "crm_resource") == 0) {
         crm_resource_utilization(argv);
+    }
+    if (argv[0] != NULL && strcmp(argv[0], "cibadmin") == 0 && mock.cib_xml != NULL) {
+        cibadmin_output();
     }
     *pid = MOCK_FIRST_PID + (pid_t)mock.spawn_calls;
     return 0;

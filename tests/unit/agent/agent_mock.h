@@ -21,6 +21,8 @@ struct agent_mock {
     /* dr_vm_conn_open */
     int conn_open_rc;
     unsigned int conn_open_calls, conn_close_calls;
+    char conn_uris[MOCK_MAX_CALLS][600]; /* each call's URI, "(null)" for NULL */
+    const char *conn_fail_uri;           /* this URI fails with -DR_E_LIBVIRT */
     /* dr_vm_lookup: rc of the Nth call (after the table, the last entry) */
     int lookup_rc[4];
     unsigned int lookup_calls;
@@ -41,6 +43,7 @@ struct agent_mock {
     int stop_rc;
     unsigned int stop_calls, stop_timeout_ms;
     bool stop_force;
+    bool stop_makes_shutoff; /* a successful dr_vm_stop leaves info.state SHUTOFF */
     /* dr_vm_migrate: calls progress for each of progress[0..n_progress), sleeping between */
     int migrate_rc;
     bool migrate_aborted;
@@ -67,6 +70,8 @@ struct agent_mock {
      */
     char cib_cpu[32], cib_hv_memory[32];
     unsigned int cib_gets, cib_sets;
+    /* what cibadmin prints (into the .cib-* file of the state directory it writes to) */
+    const char *cib_xml;
     bool helper_hangs; /* waitpid(WNOHANG) never sees a helper end */
     unsigned int helper_kills;
     /* kill() on other PIDs (QEMU found in the fake /proc) */

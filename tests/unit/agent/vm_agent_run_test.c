@@ -14,11 +14,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include "agent_mock.h"
 #include "drover/error.h"
+#include "vm_state.h"
 
 #define UUID1 "0b7e6f53-4f0c-4b39-9d5c-6a1e8a0c2d11"
 #define QEMU_VM1 "qemu-system-x86_64\0-name\0guest=vm1,debug-threads=on\0-uuid\0" UUID1
@@ -546,6 +548,235 @@ migrate_from_not_here(void **state)
     assert_int_equal(mock.expect_calls, 0);
 }
 
+/* ---- a stop on the source after migrate_to: did Pacemaker complete the migration? ---- */
+
+#define SOURCE "OCF_RESKEY_CRM_meta_migrate_source", "n1"
+#define PEER "qemu+tcp://n2/system"
+
+/* A successful migrate_from of vm-vm1 on n2 from n1, recorded at \p t (epoch seconds). */
+static const char *
+migrate_from_op(long long t)
+{
+    static char xml[1024];
+
+    snprintf(xml, sizeof(xml),
+             "<xpath-query>\n  <lrm_rsc_op id=\"vm-vm1_last_0\" "
+             "operation_key=\"vm-vm1_migrate_from_0\" operation=\"migrate_from\" "
+             "on_node=\"n2\" call-id=\"12\" rc-code=\"0\" op-status=\"0\" interval=\"0\" "
+             "last-rc-change=\"%lld\" exec-time=\"120\" migrate_source=\"n1\" "
+             "migrate_target=\"n2\"/>\n</xpath-query>\n",
+             t);
+    return xml;
+}
+
+static bool
+record_exists(void)
+{
+    char path[256];
+    struct stat sb;
+
+    snprintf(path, sizeof(path), "%s/.migrated-vm-vm1", mock_state_dir);
+    return stat(path, &sb) == 0;
+}
+
+/* migrate_to records the hand-over (target, its libvirt URI, source, when) before migrating. */
+static void
+migrate_to_records_the_target(void **state)
+{
+    struct vm_migration_record rec;
+    char path[256];
+
+    (void)state;
+    PARSE(DOMAIN, TARGET, SOURCE);
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_SUCCESS);
+    snprintf(path, sizeof(path), "%s/.migrated-vm-vm1", mock_state_dir);
+    assert_int_equal(vm_state_migration_read(path, &rec), 0);
+    assert_string_equal(rec.target, "n2");
+    assert_string_equal(rec.uri, PEER);
+    assert_string_equal(rec.source, "n1");
+    assert_true(rec.since_s > 0 && rec.since_s <= (int64_t)time(NULL));
+    /* A failed migration that left the domain running here handed nothing over. */
+    mock.migrate_rc = -DR_E_LIBVIRT;
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_ERR_GENERIC);
+    assert_false(record_exists());
+}
+
+/* migrate_to has moved vm1 to n2; then a stop's fresh mocks: the domain is gone from here. */
+static void
+migrated_to_n2(void)
+{
+    PARSE(DOMAIN, TARGET, SOURCE);
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_SUCCESS);
+    mock_reset();
+    PARSE(DOMAIN);
+    mock.lookup_rc[0] = -ENOENT;
+}
+
+/* The normal path: migrate_from ran on the target; the stop leaves the target's copy alone. */
+static void
+stop_after_completed_migration(void **state)
+{
+    (void)state;
+    migrated_to_n2();
+    mock.cib_xml = migrate_from_op((long long)time(NULL));
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_SUCCESS);
+    assert_int_equal(mock.conn_open_calls, 1); /* this node's libvirt only */
+    assert_int_equal(mock.stop_calls, 0);
+    assert_non_null(strstr(mock.spawn_argv[0], "cibadmin|--query|--xpath|"));
+    assert_non_null(strstr(mock.spawn_argv[0], "@uname='n2'"));
+    assert_non_null(strstr(mock.spawn_argv[0], "@id='vm-vm1'"));
+    assert_int_equal(mock_log_count(LOG_NOTICE, "Pacemaker ran migrate_from on n2"), 1);
+    assert_false(record_exists());
+    assert_balanced();
+}
+
+/* No migrate_from (cibadmin finds none): the copy on the target is an orphan and is stopped. */
+static void
+stop_after_abandoned_migration(void **state)
+{
+    (void)state;
+    migrated_to_n2();
+    mock.stop_makes_shutoff = true;
+    mock.cib_xml = "";
+    mock.exit_status = 105; /* CRM_EX_NOSUCH: the XPath matched nothing */
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_SUCCESS);
+    assert_true(mock.spawn_calls >= 2); /* asked again while the CIB may lag */
+    assert_int_equal(mock.conn_open_calls, 2);
+    assert_string_equal(mock.conn_uris[1], PEER);
+    assert_int_equal(mock.stop_calls, 1);
+    assert_true(mock.stop_force);
+    assert_int_equal(mock_log_count(LOG_WARNING, "migrate_to moved vm1 to n2 but Pacemaker never "
+                                                 "ran migrate_from there: stopped that copy"),
+                     1);
+    assert_false(record_exists());
+    assert_balanced();
+}
+
+/* A migrate_from older than this migration, failed, or from another source proves nothing. */
+static void
+stop_after_migration_stale_cib(void **state)
+{
+    (void)state;
+    migrated_to_n2();
+    mock.lookup_rc[1] = -ENOENT; /* nor does it run on the target */
+    mock.cib_xml = migrate_from_op((long long)time(NULL) - 3600);
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_SUCCESS);
+    assert_int_equal(mock.conn_open_calls, 2);
+    assert_int_equal(mock.stop_calls, 0);
+    assert_int_equal(mock_log_count(LOG_NOTICE, "where it does not run: nothing to stop"), 1);
+    assert_false(record_exists());
+}
+
+/* The target's libvirt cannot be reached: the stop fails (never a silent success), the record
+ * stays for the retry. */
+static void
+stop_after_migration_target_unreachable(void **state)
+{
+    (void)state;
+    migrated_to_n2();
+    mock.conn_fail_uri = PEER;
+    mock.exit_status = 105;
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_ERR_GENERIC);
+    assert_int_equal(mock_log_count(LOG_ERR, "cannot be stopped there"), 1);
+    assert_true(record_exists());
+    /* ...nor one whose copy survives the stop there. */
+    mock.conn_fail_uri = NULL;
+    mock.lookup_rc[0] = -ENOENT;
+    mock.lookup_calls = 0;
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_ERR_GENERIC);
+    assert_int_equal(mock.stop_calls, 1);
+    assert_true(record_exists());
+}
+
+/* A start on the source of an abandoned migration: the copy on the target goes first; when it
+ * cannot be made sure, no second copy starts here. */
+static void
+start_after_abandoned_migration(void **state)
+{
+    (void)state;
+    migrated_to_n2();
+    mock.lookup_rc[0] = 0; /* it runs on n2 */
+    mock.stop_makes_shutoff = true;
+    mock.start_makes_running = true;
+    mock.exit_status = 105;
+    mock.conn_fail_uri = PEER;
+    assert_int_equal(vm_agent_run(&a, "start"), OCF_ERR_GENERIC);
+    assert_int_equal(mock.start_calls, 0);
+    assert_int_equal(mock_log_count(LOG_ERR, "not starting vm1 here"), 1);
+    assert_true(record_exists());
+    mock.conn_fail_uri = NULL;
+    assert_int_equal(vm_agent_run(&a, "start"), OCF_SUCCESS);
+    assert_string_equal(mock.conn_uris[1], PEER);
+    assert_int_equal(mock.stop_calls, 1);
+    assert_int_equal(mock.start_calls, 1);
+    assert_int_equal(mock_log_count(LOG_WARNING, "never ran migrate_from there: stopped that copy"),
+                     1);
+    assert_false(record_exists());
+}
+
+/* A migrate_from or a start here settles where it runs: the record goes. */
+static void
+start_clears_the_record(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN, TARGET, SOURCE);
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_SUCCESS);
+    assert_true(record_exists());
+    PARSE(DOMAIN, SOURCE);
+    assert_int_equal(vm_agent_run(&a, "migrate_from"), OCF_SUCCESS);
+    assert_false(record_exists());
+    /* A start after a migration Pacemaker completed (it knows where the VM ran). */
+    PARSE(DOMAIN, TARGET, SOURCE);
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_SUCCESS);
+    PARSE(DOMAIN);
+    mock.cib_xml = migrate_from_op((long long)time(NULL));
+    assert_int_equal(vm_agent_run(&a, "start"), OCF_SUCCESS);
+    assert_int_equal(mock.stop_calls, 0);
+    assert_false(record_exists());
+}
+
+/* The decision at the CIB boundary. */
+static void
+migrate_from_seen(void **state)
+{
+    static const char *const op = "<lrm_rsc_op id=\"r_last_0\" operation=\"migrate_from\" "
+                                  "rc-code=\"%s\" op-status=\"0\" last-rc-change=\"%s\" "
+                                  "migrate_source=\"%s\"/>";
+    char xml[512];
+
+    (void)state;
+    snprintf(xml, sizeof(xml), op, "0", "1000", "n1");
+    assert_true(vm_agent_migrate_from_seen(xml, "n1", 1000));
+    assert_true(vm_agent_migrate_from_seen(xml, "n1", 999));
+    assert_true(vm_agent_migrate_from_seen(xml, NULL, 1000));
+    assert_false(vm_agent_migrate_from_seen(xml, "n1", 1001)); /* before this migration */
+    assert_false(vm_agent_migrate_from_seen(xml, "n3", 1000)); /* from elsewhere */
+    snprintf(xml, sizeof(xml), op, "1", "1000", "n1");
+    assert_false(vm_agent_migrate_from_seen(xml, "n1", 1000)); /* failed */
+    snprintf(xml, sizeof(xml), op, "0", "", "n1");
+    assert_false(vm_agent_migrate_from_seen(xml, "n1", 1000));
+    assert_false(vm_agent_migrate_from_seen("", "n1", 1000));
+    assert_false(vm_agent_migrate_from_seen("<lrm_rsc_op operation=\"migrate_from\"", NULL, 0));
+    assert_false(vm_agent_migrate_from_seen(
+        "<lrm_rsc_op operation=\"start\" rc-code=\"0\" op-status=\"0\" last-rc-change=\"5\"/>",
+        NULL, 1));
+    /* pending (op-status -1), and an attribute name that only ends like one */
+    assert_false(vm_agent_migrate_from_seen(
+        "<lrm_rsc_op operation=\"migrate_from\" rc-code=\"0\" op-status=\"-1\" "
+        "last-rc-change=\"5\"/>",
+        NULL, 1));
+    assert_false(vm_agent_migrate_from_seen(
+        "<lrm_rsc_op xoperation=\"migrate_from\" rc-code=\"0\" op-status=\"0\" "
+        "last-rc-change=\"5\"/>",
+        NULL, 1));
+    /* the second of two elements */
+    snprintf(xml, sizeof(xml),
+             "<x><lrm_rsc_op operation=\"migrate_to\" rc-code=\"0\" op-status=\"0\" "
+             "last-rc-change=\"7\"/><lrm_rsc_op operation=\"migrate_from\" rc-code=\"0\" "
+             "op-status=\"0\" last-rc-change=\"7\" migrate_source=\"n1\"/></x>");
+    assert_true(vm_agent_migrate_from_seen(xml, "n1", 7));
+}
+
 /* ---- validate-all ---- */
 
 static void
@@ -685,6 +916,14 @@ main(void)
         T(migrate_to_config_unreadable),
         T(migrate_from_runs_here),
         T(migrate_from_not_here),
+        T(migrate_to_records_the_target),
+        T(stop_after_completed_migration),
+        T(stop_after_abandoned_migration),
+        T(stop_after_migration_stale_cib),
+        T(stop_after_migration_target_unreachable),
+        T(start_after_abandoned_migration),
+        T(start_clears_the_record),
+        T(migrate_from_seen),
         T(validate),
         T(reload_leaves_the_vm_alone),
         T(reload_validates),

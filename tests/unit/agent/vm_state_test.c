@@ -133,16 +133,49 @@ utilization(void **state)
     assert_int_equal(vm_state_utilization(&st, 0, 0, 0, 1000), VM_STATE_UTIL_CHECK);
 }
 
+/* migrate_to's record of a hand-over: its own file, which no resource's state file can be. */
+static void
+migration_record(void **state)
+{
+    struct vm_migration_record rec = {.target = "node2",
+                                      .uri = "qemu+tcp://node2-st/system",
+                                      .source = "node1",
+                                      .since_s = 1795741369},
+                               back;
+    char rp[256], buf[64];
+
+    (void)state;
+    assert_int_equal(vm_state_migration_path(mock_state_dir, "vm-vm1", rp, sizeof(rp)), 0);
+    assert_non_null(strstr(rp, "/.migrated-vm-vm1"));
+    assert_int_equal(vm_state_migration_path("/run/drover/vm", ".x", buf, sizeof(buf)), -EINVAL);
+    assert_int_equal(vm_state_migration_path("/run/drover/vm", "a/b", buf, sizeof(buf)), -EINVAL);
+    assert_int_equal(vm_state_migration_path("/run/drover/vm", "vm-a", buf, 20), -ENAMETOOLONG);
+    assert_int_equal(vm_state_migration_read(rp, &back), -ENOENT);
+    assert_int_equal(vm_state_migration_write(rp, &rec), 0);
+    assert_int_equal(vm_state_migration_read(rp, &back), 0);
+    assert_memory_equal(&back, &rec, sizeof(rec));
+    /* Fields that would not read back as written are refused. */
+    snprintf(rec.uri, sizeof(rec.uri), "qemu+tcp://a b/system");
+    assert_int_equal(vm_state_migration_write(rp, &rec), -EINVAL);
+    rec.uri[0] = '\0';
+    assert_int_equal(vm_state_migration_write(rp, &rec), -EINVAL);
+    /* What does not parse is no record. */
+    snprintf(path, sizeof(path), "%s", rp);
+    put("node2 qemu+tcp://node2/system node1\n");
+    assert_int_equal(vm_state_migration_read(rp, &back), -EINVAL);
+    put("node2 qemu+tcp://node2/system node1 -5\n");
+    assert_int_equal(vm_state_migration_read(rp, &back), -EINVAL);
+    put("node2 qemu+tcp://node2/system node1 12x\n");
+    assert_int_equal(vm_state_migration_read(rp, &back), -EINVAL);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, mock_teardown)
 
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(bad_paths),
-        T(formats),
-        T(write_read_back),
-        T(utilization),
+        T(bad_paths), T(formats), T(write_read_back), T(utilization), T(migration_record),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
