@@ -49,6 +49,11 @@
 #define MIGRATION_CHECK_MS 2000
 /* cibadmin's exit status when an XPath matches nothing (CRM_EX_NOSUCH). */
 #define CIBADMIN_NO_MATCH 105
+/* cibadmin's exit status when there is no CIB to connect to (CRM_EX_DISCONNECT). */
+#define CIBADMIN_NO_CIB 102
+
+/* What the CIB says of a migrate_to's completion. */
+enum migration_verdict { MIGRATION_COMPLETED, MIGRATION_ABANDONED, MIGRATION_NO_CLUSTER };
 
 static const char *proc_root = DEFAULT_PROC_ROOT;
 static const char *state_dir = DEFAULT_STATE_DIR;
@@ -1171,7 +1176,7 @@ vm_agent_migrate_from_seen(const char *xml, const char *source, int64_t since_s)
  * the target's copy is Pacemaker's. The DC records migrate_from's result just before it sends
  * this stop, and this node's CIB may see it a moment later: asked for up to ~2 s.
  */
-static bool
+static enum migration_verdict
 migration_completed(const struct vm_agent *a, const struct vm_migration_record *rec)
 {
     char xpath[1200], out[4400], buf[16384];
@@ -1181,7 +1186,7 @@ migration_completed(const struct vm_agent *a, const struct vm_migration_record *
     int fd, rc = 0;
 
     if (strchr(rec->target, '\'') != NULL || strchr(a->instance, '\'') != NULL) {
-        return false;
+        return MIGRATION_ABANDONED;
     }
     snprintf(xpath, sizeof(xpath),
              "//node_state[@uname='%s']//lrm_resource[@id='%s']/lrm_rsc_op"
@@ -1192,7 +1197,7 @@ migration_completed(const struct vm_agent *a, const struct vm_migration_record *
     fd = mkstemp(out);
     if (fd < 0) {
         LOG(LOG_WARNING, "%s: cannot read the CIB: %s: %s", a->instance, out, strerror(errno));
-        return false;
+        return MIGRATION_ABANDONED;
     }
     close(fd);
     for (;;) {
@@ -1210,17 +1215,23 @@ migration_completed(const struct vm_agent *a, const struct vm_migration_record *
         seen = rc == 0 &&
                vm_agent_migrate_from_seen(buf, strcmp(rec->source, "-") == 0 ? NULL : rec->source,
                                           rec->since_s);
-        if (seen || now_ms() >= deadline) {
+        if (seen || rc == CIBADMIN_NO_CIB || now_ms() >= deadline) {
             break;
         }
         usleep(250000);
     }
     unlink(out);
+    if (!seen && rc == CIBADMIN_NO_CIB) {
+        /* No CIB on this node at all: no Pacemaker drives this agent (its executor only runs
+         * for a controller that has the CIB), so whoever called migrate_to also decides about
+         * migrate_from; nothing here can tell an abandoned migration from a completed one. */
+        return MIGRATION_NO_CLUSTER;
+    }
     if (!seen && rc != 0 && rc != CIBADMIN_NO_MATCH) {
         LOG(LOG_WARNING, "%s: cannot tell from the CIB whether migrate_from ran on %s: cibadmin %s",
             a->instance, rec->target, rc < 0 ? strerror(-rc) : "failed");
     }
-    return seen;
+    return seen ? MIGRATION_COMPLETED : MIGRATION_ABANDONED;
 }
 
 /*
@@ -1272,6 +1283,7 @@ static int
 settle_migration(const struct vm_agent *a, const struct identity *id)
 {
     struct vm_migration_record rec;
+    enum migration_verdict verdict;
     char path[4400];
     bool stopped;
     int rc;
@@ -1280,7 +1292,16 @@ settle_migration(const struct vm_agent *a, const struct identity *id)
     if (path[0] == '\0' || vm_state_migration_read(path, &rec) < 0) {
         return OCF_SUCCESS;
     }
-    if (migration_completed(a, &rec)) {
+    verdict = migration_completed(a, &rec);
+    if (verdict == MIGRATION_NO_CLUSTER) {
+        LOG(LOG_WARNING,
+            "%s: no CIB on this node (not run by Pacemaker): the copy of %s that migrate_to "
+            "handed to %s is left to whoever drives the migration",
+            a->instance, id->name, rec.target);
+        clear_migration(a);
+        return OCF_SUCCESS;
+    }
+    if (verdict == MIGRATION_COMPLETED) {
         char meta[300] = "";
 
         /* What Pacemaker passes a migration's stop, for the record. */
