@@ -739,21 +739,21 @@ start_clears_the_record(void **state)
 static void
 migrate_from_seen(void **state)
 {
-    static const char *const op = "<lrm_rsc_op id=\"r_last_0\" operation=\"migrate_from\" "
-                                  "rc-code=\"%s\" op-status=\"0\" last-rc-change=\"%s\" "
-                                  "migrate_source=\"%s\"/>";
+#define OP_XML                                                                                     \
+    "<lrm_rsc_op id=\"r_last_0\" operation=\"migrate_from\" rc-code=\"%s\" op-status=\"0\" "       \
+    "last-rc-change=\"%s\" migrate_source=\"%s\"/>"
     char xml[512];
 
     (void)state;
-    snprintf(xml, sizeof(xml), op, "0", "1000", "n1");
+    snprintf(xml, sizeof(xml), OP_XML, "0", "1000", "n1");
     assert_true(vm_agent_migrate_from_seen(xml, "n1", 1000));
     assert_true(vm_agent_migrate_from_seen(xml, "n1", 999));
     assert_true(vm_agent_migrate_from_seen(xml, NULL, 1000));
     assert_false(vm_agent_migrate_from_seen(xml, "n1", 1001)); /* before this migration */
     assert_false(vm_agent_migrate_from_seen(xml, "n3", 1000)); /* from elsewhere */
-    snprintf(xml, sizeof(xml), op, "1", "1000", "n1");
+    snprintf(xml, sizeof(xml), OP_XML, "1", "1000", "n1");
     assert_false(vm_agent_migrate_from_seen(xml, "n1", 1000)); /* failed */
-    snprintf(xml, sizeof(xml), op, "0", "", "n1");
+    snprintf(xml, sizeof(xml), OP_XML, "0", "", "n1");
     assert_false(vm_agent_migrate_from_seen(xml, "n1", 1000));
     assert_false(vm_agent_migrate_from_seen("", "n1", 1000));
     assert_false(vm_agent_migrate_from_seen("<lrm_rsc_op operation=\"migrate_from\"", NULL, 0));
