@@ -682,32 +682,36 @@ interrupt_case()
     sampler_check "$samples" "$what"
 }
 
+# KIND ROLE1 ROLE2: interrupt_case of a migration node1 -> node2, then of one from wherever the
+# VM ended up to the other node; ROLE says whose it is each time (source or target).
+interrupt_twice()
+{
+    local kind=$1 role from=node1 to=node2 n=0
+    for role in "$2" "$3"; do
+        if ((n++ > 0)); then
+            [[ -n ${WHERE:-} ]] || {
+                t_fail "no VM left to migrate for the second interruption ($kind)"
+                return
+            }
+            from=$WHERE to=node2
+            [[ $WHERE == node2 ]] && to=node1
+        fi
+        interrupt_case "$from" "$to" "$([[ $role == source ]] && echo "$from" || echo "$to")" "$kind"
+    done
+}
+
 case_libvirtd_kill()
 {
     # 32 of 128 MiB rewritten as fast as the vCPU can: the vCPU stays busy (what the sampler
     # looks at) and pre-copy at 10 MiB/s takes long enough to be caught in the middle.
     guest_up 128 32 0
-    interrupt_case node1 node2 node1 libvirtd
-    [[ -n ${WHERE:-} ]] || {
-        t_fail "no VM left to migrate for the second kill"
-        return
-    }
-    local to=node2
-    [[ $WHERE == node2 ]] && to=node1
-    interrupt_case "$WHERE" "$to" "$to" libvirtd
+    interrupt_twice libvirtd source target
 }
 
 case_netcut()
 {
     guest_up 128 32 0
-    interrupt_case node1 node2 node2 netcut
-    [[ -n ${WHERE:-} ]] || {
-        t_fail "no VM left to migrate for the second cut"
-        return
-    }
-    local to=node2
-    [[ $WHERE == node2 ]] && to=node1
-    interrupt_case "$WHERE" "$to" "$WHERE" netcut
+    interrupt_twice netcut target source
 }
 
 # ------------------------------------------------------------------------------ run
