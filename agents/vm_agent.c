@@ -1514,6 +1514,40 @@ forget_failed_migration(const struct vm_agent *a, struct dr_vm *vm)
     }
 }
 
+/*
+ * The target may keep an inactive definition of this domain under another UUID (the domain XML
+ * has no <uuid>, and an earlier start there gave it a UUID of its own): libvirt would refuse the
+ * migration ("already exists with uuid") and Pacemaker would fall back to a stop and a start.
+ * That definition goes first. A domain of that name *running* there stops the migration: it
+ * would not be one VM any more. A target whose libvirt cannot be reached stops it too (the
+ * migration itself could only fail later, and slower).
+ */
+static int
+clear_target(const struct vm_agent *a, const char *dest, const struct dr_vm_info *info)
+{
+    struct dr_vm_conn *dconn = NULL;
+    int rc;
+
+    rc = dr_vm_conn_open(dest, &dconn);
+    if (rc < 0) {
+        LOG(LOG_ERR, "%s: cannot reach the libvirt of %s (%s): %s", info->name, a->migrate_target,
+            dest, dr_strerror(rc));
+        return OCF_ERR_GENERIC;
+    }
+    rc = dr_vm_clear_stale(dconn, info->name, info->uuid);
+    dr_vm_conn_close(dconn);
+    if (rc == -EEXIST) {
+        LOG(LOG_ERR, "%s: a domain of that name runs on %s under another UUID: not migrating",
+            info->name, a->migrate_target);
+        return OCF_ERR_GENERIC;
+    }
+    if (rc < 0) {
+        LOG(LOG_WARNING, "%s: cannot check %s for an old definition of it: %s", info->name,
+            a->migrate_target, dr_strerror(rc));
+    }
+    return OCF_SUCCESS;
+}
+
 static int
 action_migrate_to(struct vm_agent *a)
 {
@@ -1554,6 +1588,9 @@ action_migrate_to(struct vm_agent *a)
         LOG(LOG_ERR, "%s is %s, not running: nothing to migrate", info.name,
             dr_vm_state_name(info.state));
         rc = -EINVAL;
+    }
+    if (rc == 0 && clear_target(a, dest, &info) != OCF_SUCCESS) {
+        rc = -EEXIST;
     }
     if (rc == 0) {
         p.dest_uri = dest;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "drover/error.h"
@@ -246,6 +247,51 @@ dr_vm_lookup(struct dr_vm_conn *conn, const char *name_or_uuid, struct dr_vm **o
         return dr__vm_error(name_or_uuid);
     }
     return dr__vm_wrap(conn, dom, out);
+}
+
+int
+dr_vm_clear_stale(struct dr_vm_conn *conn, const char *name, const char *uuid)
+{
+    char other[VIR_UUID_STRING_BUFLEN];
+    virDomainPtr dom;
+    int active, rc = 0;
+
+    if (conn == NULL || name == NULL || name[0] == '\0' || uuid == NULL || uuid[0] == '\0') {
+        return -EINVAL;
+    }
+    dom = virDomainLookupByName(conn->conn, name);
+    if (dom == NULL) {
+        virErrorPtr e = virGetLastError();
+
+        if (e != NULL && e->code == VIR_ERR_NO_DOMAIN) {
+            virResetLastError();
+            return 0;
+        }
+        return dr__vm_error(name);
+    }
+    /* Any libvirt call failing below ends in the same translation. */
+    active = virDomainGetUUIDString(dom, other) < 0 ? -1 : 0;
+    if (active == 0 && strcasecmp(other, uuid) != 0) {
+        active = virDomainIsActive(dom);
+        if (active == 1) {
+            dr_err("VM %s: %s has a domain of that name running under another UUID (%s, not %s)",
+                   name, conn->uri, other, uuid);
+            rc = -EEXIST;
+        } else if (active == 0 && virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_KEEP_NVRAM) < 0 &&
+                   virDomainUndefine(dom) < 0) {
+            active = -1;
+        } else if (active == 0) {
+            virResetLastError();
+            dr_notice("VM %s: %s kept an inactive definition of it under another UUID (%s, not "
+                      "%s): undefined there",
+                      name, conn->uri, other, uuid);
+        }
+    }
+    if (active < 0) {
+        rc = dr__vm_error(name);
+    }
+    virDomainFree(dom);
+    return rc;
 }
 
 void

@@ -406,6 +406,17 @@ case_moderate()
         t_pass "before: healthy, writer at $(stat_of rate_mib_s "$st1") MiB/s" ||
         t_fail "before: unhealthy or writer too slow: $st1"
 
+    # A stale definition on the target: the same domain defined there earlier under a UUID of
+    # its own (an XML without <uuid>); libvirt alone would refuse the migration.
+    local uuid1 stale
+    uuid1=$(lab_virsh node1 domuuid "$DOM")
+    lab_virsh node1 dumpxml --inactive "$DOM" | sed '/<uuid>/d' >"$LAB_DIR/stale.xml"
+    lab_virsh node2 define "$LAB_DIR/stale.xml" >/dev/null 2>&1
+    stale=$(lab_virsh node2 domuuid "$DOM" 2>/dev/null)
+    [[ -n $stale && -n $uuid1 && $stale != "$uuid1" ]] &&
+        t_pass "node2 keeps an inactive definition of $DOM under another UUID ($stale, not $uuid1)" ||
+        t_fail "could not leave a stale definition on node2: '$stale' vs '$uuid1'"
+
     lab_guest_ping_start "$DOM" 5
     sleep 0.5
     [[ $(lab_guest_port "$DOM") == node1 ]] &&
@@ -424,6 +435,10 @@ case_moderate()
         ((BASH_REMATCH[1] > 0 && BASH_REMATCH[3] >= 64)) &&
         t_pass "the agent logged the migration's final statistics at notice (job ${BASH_REMATCH[1]} ms, downtime ${BASH_REMATCH[2]} ms, ${BASH_REMATCH[3]} MiB)" ||
         t_fail "no real 'migrated to' statistics: ${line:-$T_OUT}"
+    grep -q "kept an inactive definition of it under another UUID ($stale, not $uuid1): undefined there" <<<"$T_OUT" &&
+        [[ $(lab_virsh node2 domuuid "$DOM") == "$uuid1" ]] &&
+        t_pass "migrate_to undefined node2's stale definition first; $DOM runs there under its own UUID" ||
+        t_fail "stale definition on node2: $(grep -m1 -i 'uuid' <<<"$T_OUT")"
     grep -q "live migration to node2 (tcp://198.18.2.12)" <<<"$T_OUT" &&
         t_pass "the agent sent the memory stream to node2's migration address (tcp://198.18.2.12)" ||
         t_fail "the agent did not use migration_network: $(grep -m1 'live migration' <<<"$T_OUT")"

@@ -160,6 +160,18 @@ int dr_vm_lookup(struct dr_vm_conn *conn, const char *name_or_uuid, struct dr_vm
 int dr_vm_define_file(struct dr_vm_conn *conn, const char *xml_path, struct dr_vm **out);
 
 /**
+ * Make room on \p conn (a migration's target) for domain \p name with UUID \p uuid: a domain of
+ * that name under another UUID that is not running there (a definition left from an earlier
+ * placement of a domain whose XML has no <uuid>: libvirt gave each node's definition a UUID of
+ * its own) is undefined, so that the migration can define the domain there; libvirt would
+ * refuse it otherwise ("already exists with uuid"). Nothing else is touched.
+ * \return 0 when nothing stands in the way (no such name, the same UUID, or undefined now);
+ *         -EEXIST when a domain of that name but another UUID is active there; -EINVAL;
+ *         -DR_E_LIBVIRT.
+ */
+int dr_vm_clear_stale(struct dr_vm_conn *conn, const char *name, const char *uuid);
+
+/**
  * Read <name> and <uuid> from a domain XML file without libvirt (for probes that must
  * identify a domain even when libvirt cannot be asked).
  * \param[out] uuid the UUID in its 8-4-4-4-12 form (\p uuid_len >= 37), or "" when the XML has

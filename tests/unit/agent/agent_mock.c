@@ -44,6 +44,7 @@ int __wrap_dr_vm_start(struct dr_vm *vm);
 int __wrap_dr_vm_stop(struct dr_vm *vm, unsigned int shutdown_timeout_ms, bool force);
 int __wrap_dr_vm_migrate(struct dr_vm *vm, const struct dr_vm_migrate_params *params,
                          struct dr_vm_migrate_result *result);
+int __wrap_dr_vm_clear_stale(struct dr_vm_conn *conn, const char *name, const char *uuid);
 int __wrap_dr_daemon_vm_state(const char *ipc_name, unsigned int timeout_ms, const char *domain,
                               struct dr_daemon_vm_state *out);
 int __wrap_dr_daemon_vm_expect(const char *ipc_name, unsigned int timeout_ms, const char *domain,
@@ -177,6 +178,16 @@ __wrap_dr_vm_define_file(struct dr_vm_conn *conn, const char *xml_path, struct d
         *out = (struct dr_vm *)&fake_vm;
     }
     return mock.define_rc;
+}
+
+int
+__wrap_dr_vm_clear_stale(struct dr_vm_conn *conn, const char *name, const char *uuid)
+{
+    assert_ptr_equal(conn, &fake_conn);
+    mock.clear_stale_calls++;
+    snprintf(mock.clear_stale_name, sizeof(mock.clear_stale_name), "%s", name);
+    snprintf(mock.clear_stale_uuid, sizeof(mock.clear_stale_uuid), "%s", uuid);
+    return mock.clear_stale_rc;
 }
 
 int

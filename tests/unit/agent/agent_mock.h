@@ -44,6 +44,10 @@ struct agent_mock {
     unsigned int stop_calls, stop_timeout_ms;
     bool stop_force;
     bool stop_makes_shutoff; /* a successful dr_vm_stop leaves info.state SHUTOFF */
+    /* dr_vm_clear_stale: its rc, calls, and the name and UUID of the last call */
+    int clear_stale_rc;
+    unsigned int clear_stale_calls;
+    char clear_stale_name[256], clear_stale_uuid[40];
     /* dr_vm_migrate: calls progress for each of progress[0..n_progress), sleeping between */
     int migrate_rc;
     bool migrate_aborted;

@@ -503,6 +503,52 @@ migrate_to_not_running(void **state)
     assert_int_equal(mock.migrate_calls, 0);
 }
 
+/*
+ * Before migrating, the target is cleared of an inactive definition of the domain under another
+ * UUID (dr_vm_clear_stale, through the target's libvirt); a domain of that name running there,
+ * or a target libvirt out of reach, stops the migration before anything is handed over.
+ */
+static void
+migrate_to_clears_the_target(void **state)
+{
+    (void)state;
+    PARSE(DOMAIN, TARGET);
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_SUCCESS);
+    assert_int_equal(mock.clear_stale_calls, 1);
+    assert_string_equal(mock.clear_stale_name, "vm1");
+    assert_string_equal(mock.clear_stale_uuid, "0b7e6f53-4f0c-4b39-9d5c-6a1e8a0c2d11");
+    assert_int_equal(mock.conn_open_calls, 2);
+    assert_string_equal(mock.conn_uris[1], "qemu+tcp://n2/system");
+    assert_int_equal(mock.migrate_calls, 1);
+    assert_balanced();
+
+    mock_reset();
+    PARSE(DOMAIN, TARGET);
+    mock.clear_stale_rc = -EEXIST;
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_ERR_GENERIC);
+    assert_int_equal(mock.migrate_calls, 0);
+    assert_int_equal(mock.expect_calls, 0); /* droverd was never told it leaves */
+    assert_int_equal(mock_log_count(LOG_ERR, "vm1: a domain of that name runs on n2 under another "
+                                             "UUID: not migrating"),
+                     1);
+    assert_balanced();
+
+    mock_reset();
+    PARSE(DOMAIN, TARGET);
+    mock.clear_stale_rc = -DR_E_LIBVIRT; /* could not look: the migration goes on */
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_SUCCESS);
+    assert_int_equal(mock_log_count(LOG_WARNING, "cannot check n2 for an old definition"), 1);
+    assert_int_equal(mock.migrate_calls, 1);
+
+    mock_reset();
+    PARSE(DOMAIN, TARGET);
+    mock.conn_fail_uri = "qemu+tcp://n2/system";
+    assert_int_equal(vm_agent_run(&a, "migrate_to"), OCF_ERR_GENERIC);
+    assert_int_equal(mock_log_count(LOG_ERR, "vm1: cannot reach the libvirt of n2"), 1);
+    assert_int_equal(mock.clear_stale_calls, 0);
+    assert_int_equal(mock.migrate_calls, 0);
+}
+
 /* An unreadable config is this node's storage trouble, not a configuration error. */
 static void
 migrate_to_config_unreadable(void **state)
@@ -908,6 +954,7 @@ main(void)
         T(probe_with_config_unreadable),
         T(monitor_without_identity),
         T(migrate_to_without_target),
+        T(migrate_to_clears_the_target),
         T(migrate_to_params),
         T(migrate_to_without_migration_network),
         T(migrate_to_aborted),

@@ -158,6 +158,42 @@ test_job_stats_idle(void **state)
     dr_vm_free(vm);
 }
 
+/*
+ * Room for a migration on its target: a domain of the same name under another UUID goes when it
+ * is only an inactive definition, stays (-EEXIST) while it runs; the same UUID and an unknown
+ * name are left alone.
+ */
+static void
+test_clear_stale(void **state)
+{
+    const char *other = "00000000-0000-0000-0000-00000000abcd";
+    struct dr_vm *vm = NULL;
+
+    assert_int_equal(dr_vm_clear_stale(*state, "no-such-domain", other), 0);
+    assert_int_equal(dr_vm_clear_stale(*state, "test", TEST_UUID), 0);
+    assert_int_equal(dr_vm_clear_stale(*state, "test", "6695EB01-F6A4-8304-79AA-97F2502E193F"), 0);
+    assert_int_equal(dr_vm_clear_stale(*state, "test", other), -EEXIST);
+    assert_int_equal(log_capture_count(LOG_ERR, "running under another UUID (" TEST_UUID), 1);
+    assert_int_equal(dr_vm_lookup(*state, "test", &vm), 0);
+    assert_int_equal(dr_vm_stop(vm, 0, true), 0);
+    dr_vm_free(vm);
+    vm = NULL;
+    assert_int_equal(dr_vm_lookup(*state, "test", &vm), 0); /* shut off, still defined */
+    dr_vm_free(vm);
+    vm = NULL;
+    assert_int_equal(dr_vm_clear_stale(*state, "test", TEST_UUID), 0);
+    assert_int_equal(dr_vm_lookup(*state, "test", &vm), 0); /* its own UUID: kept */
+    dr_vm_free(vm);
+    vm = NULL;
+    assert_int_equal(dr_vm_clear_stale(*state, "test", other), 0);
+    assert_int_equal(log_capture_count(LOG_NOTICE, "inactive definition of it under another UUID"),
+                     1);
+    assert_int_equal(dr_vm_lookup(*state, "test", &vm), -ENOENT);
+    assert_int_equal(dr_vm_clear_stale(NULL, "test", other), -EINVAL);
+    assert_int_equal(dr_vm_clear_stale(*state, "", other), -EINVAL);
+    assert_int_equal(dr_vm_clear_stale(*state, "test", ""), -EINVAL);
+}
+
 static void
 test_conn_open_refused(void **state)
 {
@@ -179,6 +215,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_stop_start_cycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_stats_idle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clear_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conn_open_refused, setup, teardown),
     };
 
