@@ -16,8 +16,24 @@ OUT=${DR_CI_BUILD:-$SRC/build-ci}
 JOBS=${DR_JOBS:-2}
 export CI=${CI:-true}
 failed=()
+# Every lab this run's tests make is named dr<tag>..: after each test stage, one still there is
+# a failure (a test's EXIT trap missed it), named with the script that made it, then removed.
+LAB_RUN_TAG=$(od -An -N1 -tx1 /dev/urandom | tr -d ' \n')
+export LAB_RUN_TAG
 
 stage() { printf '\n==== %s ====\n' "$*"; }
+
+lab_leaks() # STAGE
+{
+    local p n=0
+    for p in $(ip netns list 2>/dev/null | sed -n "s/^\(dr$LAB_RUN_TAG[0-9a-f][0-9a-f]\)-.*/\1/p" |
+        sort -u); do
+        echo "lab $p left behind by $(cat "/tmp/$p/owner" 2>/dev/null || echo 'an unknown test'): removing it"
+        LAB_PREFIX=$p tests/lab/lab.sh down >/dev/null 2>&1
+        n=$((n + 1))
+    done
+    ((n == 0)) || failed+=("$1-lab-leak")
+}
 
 if [[ $(id -u) != 0 ]]; then
     echo "scripts/test.sh must run as root (network namespaces, tgtd, libvirtd)" >&2
@@ -65,6 +81,7 @@ if build release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDR_WERROR=ON; then
     fi
     ctest --test-dir "$OUT/release" -L 'unit|integration|lab' --output-on-failure -j1 ||
         failed+=(release-tests)
+    lab_leaks release
 else
     failed+=(release-build)
 fi
@@ -74,6 +91,7 @@ if build asan -DCMAKE_BUILD_TYPE=Debug -DDR_WERROR=ON -DDR_SANITIZE=ON; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
         ctest --test-dir "$OUT/asan" -L 'unit|integration' -LE cluster --output-on-failure -j1 ||
         failed+=(asan-tests)
+    lab_leaks asan
 else
     failed+=(asan-build)
 fi

@@ -80,6 +80,9 @@
 # Environment:
 #   LAB_PREFIX    names every namespace, bridge and the state dir; default dr<4 random hex>;
 #                 must match [a-z][a-z0-9]{1,7} (interface names are limited to 15 bytes)
+#   LAB_RUN_TAG   2 hex digits: the default prefix is dr<tag><2 random hex>, so that a test run
+#                 (scripts/test.sh) can find the labs its tests left behind ($LAB_DIR/owner
+#                 names the script that made each)
 #   LAB_DIR       state: pids/, logs, sockets, per-node dirs (default /tmp/$LAB_PREFIX)
 #   LAB_NODES     nodes made by lab_up (default 3)
 #   LAB_NETS      networks the nodes join, among hb cli st (default "st"; storage is always there)
@@ -163,7 +166,9 @@ lab__ms()
 
 lab__init()
 {
-    if [[ -z ${LAB_PREFIX:-} ]]; then
+    if [[ -z ${LAB_PREFIX:-} && ${LAB_RUN_TAG:-} =~ ^[0-9a-f]{2}$ ]]; then
+        LAB_PREFIX=dr$LAB_RUN_TAG$(od -An -N1 -tx1 /dev/urandom | tr -d ' \n')
+    elif [[ -z ${LAB_PREFIX:-} ]]; then
         LAB_PREFIX=dr$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')
     fi
     if [[ ! $LAB_PREFIX =~ ^[a-z][a-z0-9]{1,7}$ ]]; then
@@ -1973,6 +1978,8 @@ lab_up()
     fi
     mkdir -p "$LAB_DIR/pids" || return 1
     printf 'LAB_NODES=%q\nLAB_NETS=%q\n' "$LAB_NODES" "$LAB_NETS" >"$LAB_DIR/lab.env"
+    # Who made it, for whoever finds it left behind.
+    echo "$0 (pid $$, lab up at $(date +%T))" >"$LAB_DIR/owner"
     # Later calls (and other processes) use the same QEMU and networks for libvirt.
     [[ -z ${LAB_EMULATOR:-} ]] || printf 'LAB_EMULATOR=%q\n' "$LAB_EMULATOR" >>"$LAB_DIR/lab.env"
     [[ -z ${LAB_MGMT_NET:-} ]] || printf 'LAB_MGMT_NET=%q\n' "$LAB_MGMT_NET" >>"$LAB_DIR/lab.env"
