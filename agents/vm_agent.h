@@ -146,4 +146,11 @@ void vm_agent_set_paths(const char *proc_root, const char *state_dir);
  */
 #define VM_AGENT_PROGRESS_ATTR_PREFIX "drover-migration-"
 
+/*
+ * After start and migrate_from, the utilization (autoset_utilization) is published by a
+ * detached process, so that the action ends as soon as the VM runs. Unit tests set this false
+ * to have it published in the calling process.
+ */
+extern bool vm_agent_detach_utilization;
+
 #endif

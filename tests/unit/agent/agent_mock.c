@@ -60,6 +60,7 @@ mock_reset(void)
 {
     memset(&mock, 0, sizeof(mock));
     n_logs = 0;
+    vm_agent_detach_utilization = false; /* the mocks see what the agent does */
     snprintf(mock.info.name, sizeof(mock.info.name), "vm1");
     snprintf(mock.info.uuid, sizeof(mock.info.uuid), "0b7e6f53-4f0c-4b39-9d5c-6a1e8a0c2d11");
     mock.info.state = DR_VM_STATE_RUNNING;
