@@ -693,7 +693,7 @@ usage(FILE *f)
                "  --initiator IQN            initiator name for iscsi:// devices\n"
                "                             (default iqn.2026-11.org.drover:NODE)\n"
                "  --reservation-type TYPE    default wero\n"
-               "  --watch-interval-ms N      how often the own key is checked (default 100)\n"
+               "  --watch-interval-ms N      how often the own key is checked (default 20)\n"
                "  --timeout-ms N             login and command timeout (default 2000)\n"
                "  --unfence-at-start yes|no  register on an empty device at start (default yes)\n"
                "  --libvirt-uri URI          default qemu:///system\n"
@@ -787,7 +787,7 @@ parse_args(int argc, char **argv)
     int o, rc = 0;
 
     c->type = DR_PR_TYPE_WRITE_EXCLUSIVE_RO;
-    c->watch_interval_ms = 100;
+    c->watch_interval_ms = 20;
     c->timeout_ms = 2000;
     c->unfence_at_start = true;
     snprintf(c->ipc_name, sizeof(c->ipc_name), "%s", DR_DAEMON_IPC_NAME);

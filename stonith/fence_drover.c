@@ -109,7 +109,7 @@ static const char metadata[] =
     "  </parameter>\n"
     "  <parameter name=\"victim_stop_ms\" unique=\"0\" required=\"0\">\n"
     "    <getopt mixed=\"--victim-stop-ms=[ms]\"/>\n"
-    "    <content type=\"integer\" default=\"300\"/>\n"
+    "    <content type=\"integer\" default=\"100\"/>\n"
     "    <shortdesc lang=\"en\">After removing a node's key, wait this long before reporting "
     "success: the fenced node's droverd needs one watch interval plus the time to stop its VMs "
     "(must exceed its --watch-interval-ms plus that time)</shortdesc>\n"

@@ -58,7 +58,7 @@ dr_fence_args_init(struct dr_fence_args *a)
     memset(a, 0, sizeof(*a));
     a->type = DR_PR_TYPE_WRITE_EXCLUSIVE_RO;
     a->timeout_ms = 5000;
-    a->victim_stop_ms = 300;
+    a->victim_stop_ms = 100;
     a->use_daemon = -1;
 }
 

@@ -5,7 +5,7 @@
 # side on the same 3-node cluster lab (tests/lab/lab.sh: corosync with the lab's token of
 # 3000 ms, Pacemaker, droverd, libvirtd, QEMU 10 TCG, tgtd) with the repository's CIB
 # (configs/cib/drover.pcs.sh). Both stacks fence through the same device, fence_drover (SCSI-3
-# PR on the lab's iSCSI LUN, victim_stop_ms 300): fence_scsi needs a kernel initiator, which
+# PR on the lab's iSCSI LUN, victim_stop_ms at its default): fence_scsi needs a kernel initiator, which
 # this machine has not.
 #
 #   tests/bench/failover_bench.sh
@@ -50,6 +50,9 @@ cl_setup
 VD=/usr/lib/ocf/resource.d/heartbeat/VirtualDomain
 [[ -x $VD ]] || { echo "FATAL: $VD is missing (apt-get install resource-agents)"; exit 1; }
 
+# The fence agent's and droverd's defaults, as built (the lab passes neither).
+VSTOP=$("$FENCE" -o metadata | grep -A2 '"victim_stop_ms"' | grep -o 'default="[0-9]*"' | tr -dc 0-9)
+WATCH_MS=$("$DROVERD" --help 2>&1 | grep -o 'checked (default [0-9]*)' | tr -dc 0-9)
 N=${DR_BENCH_FO_N:-5}
 NDC=${DR_BENCH_FO_DC_N:-1}
 VMS=${DR_BENCH_FO_VMS:-2}
@@ -254,7 +257,7 @@ table() # KIND TITLE
     sbs "kill → token declared lost (corosync)" "$1" 1 $F_KILL $F_TOK
     sbs "**detection**: kill → new membership (corosync)" "$1" 1 $F_KILL $F_MEM
     sbs "membership → scheduler decides the fence" "$1" 1 $F_MEM $F_SCH
-    sbs "fence requested → fence OK (fence_drover, incl. victim_stop_ms 300)" "$1" 1 $F_FRQ $F_FOK
+    sbs "fence requested → fence OK (fence_drover, incl. victim_stop_ms $VSTOP)" "$1" 1 $F_FRQ $F_FOK
     sbs "**fencing**: membership → fence OK" "$1" 1 $F_MEM $F_FOK
     sbs "fence OK → start initiated" "$1" 0 $F_FOK $F_INI
     sbs "start operation alone (execd's execution time)" "$1" 0 $F_EXEC
@@ -273,7 +276,7 @@ table() # KIND TITLE
 
 echo "### Failover: node killed -> its VMs running on a survivor (drover $(git -C "$DR_SOURCE_DIR" describe --always --dirty 2>/dev/null))"
 echo
-echo "3-node lab, corosync token ${LAB_TOKEN_MS:-3000} ms, $VMS tiny diskless VMs (48 MiB, QEMU 10 TCG) per stack on the killed node; both stacks fence with fence_drover (victim_stop_ms 300; fence_scsi cannot run without a kernel initiator); migration-limit ${MIGLIMIT:-?}; cluster properties beyond the CIB's: ${DR_BENCH_FO_PROPS:-none}; Pacemaker controller at debug level (${LAB_PCMK_DEBUG:-no})."
+echo "3-node lab, corosync token ${LAB_TOKEN_MS:-3000} ms, $VMS tiny diskless VMs (48 MiB, QEMU 10 TCG) per stack on the killed node; both stacks fence with fence_drover (victim_stop_ms $VSTOP, droverd watch ${WATCH_MS} ms; fence_scsi cannot run without a kernel initiator); migration-limit ${MIGLIMIT:-?}; cluster properties beyond the CIB's: ${DR_BENCH_FO_PROPS:-none}; Pacemaker controller at debug level (${LAB_PCMK_DEBUG:-no})."
 echo
 table main "The killed node is not the DC ($N kills per stack, in turns)"
 ((NDC == 0)) || table dc "The killed node is the DC ($NDC kills per stack)"

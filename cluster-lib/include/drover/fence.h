@@ -71,7 +71,7 @@ struct dr_fence_args {
     enum dr_pr_type type;        /**< reservation type; default WERO */
     unsigned int timeout_ms;     /**< per device and per command; default 5000 */
     unsigned int victim_stop_ms; /**< after off: how long the victim's droverd may take to stop
-                                    its VMs; off returns only then (default 300) */
+                                    its VMs; off returns only then (default 100) */
     char *ipc_name;              /**< droverd's IPC name; default DR_DAEMON_IPC_NAME */
     int use_daemon;              /**< 1 yes (required), 0 no, -1 auto (default) */
     bool verbose;
