@@ -1,0 +1,330 @@
+#!/bin/bash
+# A node killed (power cut) while a live migration's memory stream runs (the VM agent's issue: "a
+# migration interrupted anywhere leaves the VM running in exactly one place, or stopped on both
+# where Pacemaker can see it; never two"), on the lab's 3-node cluster with everything real:
+# corosync, Pacemaker, droverd, fence_drover, tgtd, libvirtd and QEMU 10 (TCG). One guest
+# (128 MiB, a writer rewriting and checking 16 MiB at 8 MiB/s) is an ocf:drover:vm resource from
+# the repository's CIB, with migration_bandwidth=4 (MiB/s: the writer dirties memory faster than
+# the stream sends it, so the stream runs for many seconds) and force_stop=true (the guest ignores
+# ACPI). `pcs resource move` starts each migration, as an admin would; once the target's libvirt
+# holds the incoming domain paused and the source has sent memory, one node is killed:
+#   (a) the source (node1 -> node2, node1 killed): the survivors fence node1, and only it; the
+#       VM is started again on a survivor only after that fence succeeded (the logs' times and
+#       the sampler's first sight of its vCPU); node1 boots again, is unfenced and rejoins, and
+#       the VM stays where it is;
+#   (b) the target (from where (a) left the VM to the other of node2/node3, the target killed):
+#       the survivors fence the target, and only it; migrate_to fails on the source, which keeps
+#       no migration record; the VM goes on running on the source, or Pacemaker restarts it
+#       (its recovery of a failed migrate_to: stop + start), the start only after the fence:
+#       the test says which.
+# Each time no stop, start or migrate_from fails (a failed stop on a survivor would get it fenced
+# too), the VM ends running on exactly one node, the cluster's word (crm_resource --locate) is
+# where its QEMU runs, and the guest writes there with a clean memory checker. A sampler (every
+# <= 100 ms, the whole test) never sees the guest's vCPU run on two nodes.
+# Runs as root, about 2 minutes.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+. "$HERE/cluster_lib.sh"
+
+cl_setup
+
+D=mk-$LAB_PREFIX # unique on the machine
+RSC=vm-$D
+CL_DOMS=("$D")
+BW=4 # migration_bandwidth, MiB/s
+OBSERVER=$LAB_IQN_BASE:observer # an initiator of its own, never one of droverd's
+
+# D's state in NODE's libvirt with its reason ("paused (migrating)"); empty when it has none.
+domstate() # NODE
+{
+    lab_exec "$1" virsh -c qemu:///system domstate --reason "$D" 2>/dev/null | sed -n 1p
+}
+
+# The MiB of memory NODE's outgoing migration job of D has sent so far; fails when none runs.
+sent_mib() # NODE
+{
+    local n
+    n=$(lab_exec "$1" virsh -c qemu:///system domjobinfo --rawstats "$D" 2>/dev/null |
+        sed -n 's/^ *memory_processed *[:=] *\([0-9][0-9]*\).*/\1/p' | awk 'NR == 1')
+    [[ -n $n ]] && echo $((n >> 20))
+}
+
+# Mid-stream: TO's libvirt has the incoming domain paused, and FROM has sent at least MIN MiB.
+streaming() # FROM TO MIN_MIB
+{
+    local s
+    [[ $(domstate "$2") == paused* ]] && s=$(sent_mib "$1") && ((s >= $3))
+}
+
+key_gone() # READER NODE: NODE's key is not on the fence LUN (as READER reads it)
+{
+    local keys
+    keys=$(lab_exec "$1" "$DROVER" keys --initiator "$OBSERVER" "$(lab_lun_url fence)" 2>/dev/null |
+        grep -E '^0x[0-9a-f]{16}$') && [[ -n $keys ]] &&
+        ! grep -qx "$("$DROVER" key "$(lab__cluster_name)" "$2")" <<<"$keys"
+}
+
+on_survivor() # VICTIM: the resource runs, by the cluster's word, on a node other than VICTIM
+{
+    local n
+    n=$(cl_where "$RSC")
+    [[ -n $n && $n != "$1" ]]
+}
+
+qemu_pid_on() # NODE -> the QEMU PID in D's PID file there
+{
+    local pid='' k
+    k=$(lab__node_num "$1") || return 1
+    { read -r pid <"$LAB_DIR/node$k/run/libvirt/qemu/$D.pid" || [[ -n $pid ]]; } 2>/dev/null
+    [[ $pid =~ ^[0-9]+$ ]] && echo "$pid"
+}
+
+# When a new QEMU of D first ran its vCPU on NODE since MS (epoch ms): the first sample with
+# it running there after one with no QEMU of D there (a copy that ran on through MS, or a paused
+# incoming one, had to go first).
+first_run_ms() # NODE MS
+{
+    local k
+    k=$(lab__node_num "$1") || return 1
+    awk -v d="$D:" -v k="$k" -v t="$2" '$1 > t { for (i = 2; i <= NF; i++) if (index($i, d) == 1) {
+            c = substr($i, length(d) + k, 1)
+            if (c == "0") gone = 1
+            else if (c == "2" && gone) { print $1; found = 1; exit } } }
+        END { exit !found }' "$CL_SAMPLES"
+}
+
+# The nodes whose fencing (reboot or off) succeeded, by the logs since cl_log_mark ("node1").
+fenced_since() # (cl_log_mark)
+{
+    cl_log_since | sed -n "s/.*Operation '\(reboot\|off\)' targeting \(node[0-9]*\) by .*: OK.*/\2/p" |
+        sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+
+# pcs resource move in the background, run on RUNNER; its output and exit code go to FILE and
+# FILE.rc. pcs 0.11 waits for the cluster to settle, then removes its constraint if the
+# resource runs on TO.
+pcs_move_bg() # RUNNER TO FILE
+{
+    rm -f "$3" "$3.rc"
+    (
+        lab_exec "$1" timeout 240 pcs resource move "$RSC" "$2" >"$3" 2>&1
+        echo $? >"$3.rc"
+    ) &
+}
+
+# After pcs resource move: what pcs said; any constraint it left is removed.
+pcs_move_end() # WHAT FILE RUNNER
+{
+    if t_wait_for 30 test -e "$2.rc"; then
+        t_log "$1: pcs resource move exited $(cat "$2.rc"): $(tr '\n' ' ' <"$2" | cut -c1-300)"
+    else
+        t_log "$1: pcs resource move still waits: $(tr '\n' ' ' <"$2" | cut -c1-300)"
+    fi
+    if lab_exec "$3" cibadmin -Q -o constraints 2>/dev/null | grep -q "id=\"cli-prefer-$RSC\""; then
+        t_expect_rc 0 "$1: pcs resource clear $RSC (pcs left its constraint)" \
+            lab_exec "$3" pcs resource clear "$RSC"
+    fi
+}
+
+# Moves the VM FROM -> TO with pcs (run on RUNNER) and kills VICTIM mid-stream; then the checks
+# every case shares. Sets T_KILL, WHERE (where the VM ends), FENCE_MS, KILL_FENCE_MS.
+kill_mid_migration() # WHAT FROM TO VICTIM RUNNER
+{
+    local what=$1 from=$2 to=$3 victim=$4 runner=$5 t0 st s fenced log bad k
+    local pcs_out=$LAB_DIR/pcs-move-$victim
+    CL_BEFORE[$D]=$(lab_guest_stats "$from" "$D")
+    PID_BEFORE=$(qemu_pid_on "$from")
+    cl_log_mark
+    t0=$(t_ms)
+    pcs_move_bg "$runner" "$to" "$pcs_out"
+    if t_wait_for 60 streaming "$from" "$to" 3; then
+        st=$(domstate "$to") s=$(sent_mib "$from")
+        T_KILL=$(t_ms)
+        t_expect_rc 0 "$what: lab_node_kill $victim, $((T_KILL - t0)) ms after pcs resource move (stream: $s MiB sent; $to's libvirt: $st)" \
+            lab_node_kill "$victim"
+    else
+        t_fail "$what: the migration $from -> $to never streamed (on $to: '$(domstate "$to")', sent: '$(sent_mib "$from")' MiB; pcs: $(cat "$pcs_out" 2>/dev/null))"
+        exit 1
+    fi
+    SURV=() # the survivors
+    for k in 1 2 3; do
+        [[ node$k == "$victim" ]] || SURV+=("node$k")
+    done
+
+    # Fencing: the victim's key leaves the LUN, the fencer says so, and no other node is fenced.
+    if t_wait_for 60 key_gone "${SURV[0]}" "$victim"; then
+        t_pass "$what: $victim fenced: its key left the LUN ($(($(t_ms) - T_KILL)) ms after the kill)"
+    else
+        t_fail "$what: $victim's key is still on the LUN"
+    fi
+    if t_wait_for 90 on_survivor "$victim"; then
+        t_pass "$what: $RSC runs on a survivor: $(cl_where "$RSC") ($(($(t_ms) - T_KILL)) ms after the kill)"
+    else
+        t_fail "$what: $RSC runs on a survivor (now on '$(cl_where "$RSC")')"
+    fi
+    t_expect_rc 0 "$what: the cluster settles" cl_settled 90
+    WHERE=$(cl_where "$RSC")
+    t_expect_out 0 "reboot of $victim successful" "$what: stonith_admin --history: $victim fenced" \
+        lab_exec "${SURV[0]}" stonith_admin --history "$victim" --verbose
+    fenced=$(fenced_since)
+    [[ $fenced == "$victim" ]] && t_pass "$what: only $victim was fenced" ||
+        t_fail "$what: the nodes fenced since the move: '$fenced' (wanted $victim only)"
+    for k in "${SURV[@]}"; do
+        cl_droverd_registered "$k" && t_pass "$what: $k keeps its key (droverd registered)" ||
+            t_fail "$what: $k is no longer registered: $(lab_exec "$k" "$DROVER" status 2>&1 | head -n 1)"
+    done
+    FENCE_MS=$(cl_first_log_ms "Operation '(reboot|off)' targeting $victim by node[0-9]+ .*: OK" \
+        "$T_KILL") || FENCE_MS=
+    KILL_FENCE_MS=$((${FENCE_MS:-0} - T_KILL))
+    log=$(cl_log_since)
+    bad=$(grep -E "Result of (stop|start|migrate_from) operation for $RSC on node[0-9]+: " <<<"$log" |
+        grep -v ': ok' | cut -c1-220)
+    [[ -z $bad ]] && t_pass "$what: no stop, start or migrate_from of $RSC failed" ||
+        t_fail "$what: failed operations: $bad"
+    ! grep -q "Result of migrate_from operation for $RSC on $to: ok" <<<"$log" &&
+        t_pass "$what: no migrate_from completed on $to (the kill came before the hand-over)" ||
+        t_fail "$what: migrate_from completed on $to: the kill came too late to test anything"
+    t_log "$what: Pacemaker on $RSC: $(grep -E "(Initiating|Result of) [a-z_]* operation (for )?${RSC}[_ ]" <<<"$log" |
+        sed 's/^\(... .. ..:..:..\.[0-9]*\) .*\(Initiating\|Result of\)/\1 \2/' | cut -c1-120 | tr '\n' ';')"
+
+    # Exactly one copy, where the cluster says; the guest runs there.
+    t_expect_out 0 "^$WHERE\$" "$what: $D's QEMU runs on $WHERE only, where the cluster says" \
+        cl_qemu_nodes "$D"
+    t_expect_out 0 "^running" "$what: $WHERE's libvirt runs $D" domstate "$WHERE"
+    for k in "${SURV[@]}"; do
+        [[ $k == "$WHERE" ]] && continue
+        st=$(domstate "$k")
+        [[ -z $st || $st == "shut off"* ]] && t_pass "$what: $k's libvirt does not run $D ('$st')" ||
+            t_fail "$what: $k's libvirt has $D $st"
+    done
+    pcs_move_end "$what" "$pcs_out" "${SURV[0]}"
+}
+
+# The first heartbeat of a new boot of D on NODE since cl_log_mark: the first one there whose
+# count is below BEFORE_STATS' (a guest booted again starts at beat 1).
+new_boot_beat() # NODE BEFORE_STATS
+{
+    local k
+    k=$(lab__node_num "$1") || return 1
+    tail -c +"$((${CL_CON_MARK[$D/$k]:-0} + 1))" "$(lab__console_file "$k" "$D")" 2>/dev/null |
+        tr -d '\r' | grep -a '^DRLAB beat=.* end$' | sed 's/^DRLAB //; s/ end$//' |
+        awk -v b="$(t_stat beat "$2")" '{ split($1, f, "=") } f[2] < b { print; found = 1; exit }
+            END { exit !found }'
+}
+
+# The guest on WHERE booted again since the kill and writes with a clean memory checker.
+check_restarted() # WHAT
+{
+    local what=$1 first='' after
+    if t_wait_for 120 new_boot_beat "$WHERE" "${CL_BEFORE[$D]}" &&
+        first=$(new_boot_beat "$WHERE" "${CL_BEFORE[$D]}"); then
+        t_pass "$what: $D booted again on $WHERE: beat $(t_stat beat "${CL_BEFORE[$D]}") before -> $first"
+    else
+        t_fail "$what: no new boot of $D on $WHERE (before: '${CL_BEFORE[$D]}', now: '$(lab_guest_stats "$WHERE" "$D" 2>&1)')"
+        return 1
+    fi
+    if after=$(cl_guest_progress "$WHERE" "$D" "$first" 90); then
+        [[ $(t_stat errors "$after") == 0 && $(t_stat lost "$after") == 0 ]] &&
+            t_pass "$what: $D writes on $WHERE, its memory checker clean ($after)" ||
+            t_fail "$what: $D's memory checker on $WHERE: $after"
+        CL_BEFORE[$D]=$after
+    else
+        t_fail "$what: $D does not write on $WHERE (now: $(lab_guest_stats "$WHERE" "$D" 2>&1))"
+    fi
+}
+
+# A start of RSC on WHERE requested since the kill came after the fence, and the new copy's vCPU
+# first ran there after it too.
+check_start_after_fence() # WHAT VICTIM
+{
+    local what=$1 victim=$2 start run
+    start=$(cl_first_log_ms "Initiating start operation ${RSC}_start_0 (locally )?on $WHERE" \
+        "$T_KILL") || start=
+    run=$(first_run_ms "$WHERE" "$T_KILL") || run=
+    t_log "$what: kill $T_KILL, fence ok +${FENCE_MS:+$((FENCE_MS - T_KILL))}, start requested +${start:+$((start - T_KILL))}, new vCPU seen on $WHERE +${run:+$((run - T_KILL))} (ms)"
+    [[ -n $FENCE_MS && -n $start ]] && ((start >= FENCE_MS)) &&
+        t_pass "$what: the start on $WHERE was requested after $victim's fence succeeded (+$((start - FENCE_MS)) ms)" ||
+        t_fail "$what: the start on $WHERE was requested after $victim's fence (fence '${FENCE_MS:-}', start '${start:-}')"
+    [[ -n $FENCE_MS && -n $run ]] && ((run > FENCE_MS)) &&
+        t_pass "$what: the new copy's vCPU ran on $WHERE only after the fence (+$((run - FENCE_MS)) ms)" ||
+        t_fail "$what: the new copy's vCPU ran on $WHERE after the fence (fence '${FENCE_MS:-}', first run '${run:-}')"
+}
+
+# lab_node_start; when the lab fails to boot the node (seen once in 5 runs: "libvirtd has no
+# PID", the lab's bookkeeping, before any of drover's code ran there), it is powered off and
+# booted once more, and the test says so.
+node_boot() # NODE
+{
+    local out
+    out=$(lab_node_start "$1" 2>&1) && return 0
+    t_log "lab_node_start $1 failed, booting it once more: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+    lab_node_kill "$1" >/dev/null 2>&1
+    lab_node_start "$1"
+}
+
+# ------------------------------------------------------------------------------- the test
+
+cl_wait_machine_quiet
+cl_lab_with_guests pcs node1 128 16 8
+# force_stop: the lab's guest ignores ACPI, and a graceful stop (Pacemaker's recovery of a
+# failed migrate_to is a stop and a start) would wait out the stop timeout.
+t_expect_rc 0 "pcs resource update $RSC migration_bandwidth=$BW force_stop=true (reloaded)" \
+    lab_exec 2 pcs resource update "$RSC" "migration_bandwidth=$BW" force_stop=true
+t_expect_rc 0 "the cluster settles" cl_settled 90
+t_expect_out 0 "^node1\$" "$RSC still on node1" cl_where "$RSC"
+
+# --- (a) the source killed: node1 -> node2, pcs on node3.
+A="(a) source killed"
+kill_mid_migration "$A" node1 node2 node1 node3
+A_WHERE=$WHERE A_FENCE=$KILL_FENCE_MS
+check_start_after_fence "$A" node1
+check_restarted "$A"
+A_RESTART=restarted
+
+# node1 boots again, is unfenced, rejoins; the VM stays where it is.
+T_START=$(t_ms)
+t_expect_rc 0 "$A: lab_node_start node1" node_boot node1
+t_expect_rc 0 "$A: 3 nodes online with quorum again" lab_cluster_wait 3 60
+if t_wait_for 60 cl_droverd_registered node1; then
+    t_pass "$A: node1 unfenced and rejoined ($(($(t_ms) - T_START)) ms after its start)"
+else
+    t_fail "$A: node1 unfenced after its start"
+fi
+t_expect_rc 0 "$A: the cluster settles" cl_settled 90
+t_expect_out 0 "^$A_WHERE\$" "$A: $RSC stays on $A_WHERE once node1 is back" cl_where "$RSC"
+t_expect_out 0 "^$A_WHERE\$" "$A: its QEMU runs on $A_WHERE only" cl_qemu_nodes "$D"
+
+# --- (b) the target killed: from A_WHERE to the other of node2/node3, pcs on node1.
+B="(b) target killed"
+B_TO=node3
+[[ $A_WHERE == node3 ]] && B_TO=node2
+[[ $A_WHERE == node1 ]] && B_TO=node2 # not expected: (a) ran while node1 was dead
+CL_BEFORE[$D]=$(lab_guest_stats "$A_WHERE" "$D")
+kill_mid_migration "$B" "$A_WHERE" "$B_TO" "$B_TO" node1
+B_FENCE=$KILL_FENCE_MS
+MIG_TO_MS=$(cl_first_log_ms "Result of migrate_to operation for $RSC on $A_WHERE: " "$T_KILL") &&
+    MIG_TO=$(cl_log_since | grep -o "Result of migrate_to operation for $RSC on $A_WHERE: [a-z ]*" | tail -n 1) ||
+    MIG_TO=
+[[ -n $MIG_TO && $MIG_TO != *": ok"* ]] &&
+    t_pass "$B: migrate_to failed on the source $A_WHERE, $((MIG_TO_MS - T_KILL)) ms after the kill ($MIG_TO)" ||
+    t_fail "$B: migrate_to on the source $A_WHERE: '${MIG_TO:-no result}' (wanted a failure)"
+if [[ $WHERE == "$A_WHERE" && $(qemu_pid_on "$WHERE") == "$PID_BEFORE" ]]; then
+    B_RESTART="stayed on the source $A_WHERE, not restarted (QEMU PID $PID_BEFORE)"
+    t_log "$B: $B_RESTART"
+    cl_guest_check "$WHERE" "$D" "${CL_BEFORE[$D]}" "$B"
+else
+    B_RESTART="restarted on $WHERE"
+    t_log "$B: $B_RESTART (QEMU PID on $A_WHERE before: $PID_BEFORE)"
+    check_start_after_fence "$B" "$B_TO"
+    check_restarted "$B"
+fi
+! lab_exec "$A_WHERE" test -e "/run/drover/vm/.migrated-$RSC" &&
+    t_pass "$B: the source $A_WHERE keeps no record of a migration" ||
+    t_fail "$B: $A_WHERE still has /run/drover/vm/.migrated-$RSC: $(lab_exec "$A_WHERE" cat "/run/drover/vm/.migrated-$RSC")"
+
+cl_sampler_stop
+cl_sampler_check "whole test"
+t_log "(a) source node1 killed: fenced +$A_FENCE ms, $A_RESTART on $A_WHERE;" \
+    "(b) target $B_TO killed: fenced +$B_FENCE ms, $B_RESTART; test $(($(t_ms) - CL_T0)) ms"
+t_summary
