@@ -6,22 +6,26 @@
 # (128 MiB, a writer rewriting and checking 16 MiB at 8 MiB/s) is an ocf:drover:vm resource from
 # the repository's CIB, with migration_bandwidth=4 (MiB/s: the writer dirties memory faster than
 # the stream sends it, so the stream runs for many seconds) and force_stop=true (the guest ignores
-# ACPI). `pcs resource move` starts each migration, as an admin would; once the target's libvirt
-# holds the incoming domain paused and the source has sent memory, one node is killed:
-#   (a) the source (node1 -> node2, node1 killed): the survivors fence node1, and only it; the
-#       VM is started again on a survivor only after that fence succeeded (the logs' times and
-#       the sampler's first sight of its vCPU); node1 boots again, is unfenced and rejoins, and
-#       the VM stays where it is;
-#   (b) the target (from where (a) left the VM to the other of node2/node3, the target killed):
-#       the survivors fence the target, and only it; migrate_to fails on the source, which keeps
-#       no migration record; the VM goes on running on the source, or Pacemaker restarts it
-#       (its recovery of a failed migrate_to: stop + start), the start only after the fence:
-#       the test says which.
-# Each time no stop, start or migrate_from fails (a failed stop on a survivor would get it fenced
-# too), the VM ends running on exactly one node, the cluster's word (crm_resource --locate) is
-# where its QEMU runs, and the guest writes there with a clean memory checker. A sampler (every
-# <= 100 ms, the whole test) never sees the guest's vCPU run on two nodes.
-# Runs as root, about 2 minutes.
+# ACPI). `pcs resource move` starts each migration, as an admin would; once the stream runs, one
+# node is killed:
+#   (a) the source, in pre-copy (node1 -> node2, node1 killed once the target's libvirt holds
+#       the incoming domain paused and the source has sent 3 MiB): the survivors fence node1, and
+#       only it; the VM is started again on a survivor only after that fence succeeded (the
+#       logs' times and the sampler's first sight of the new vCPU);
+#   (b) the target, in pre-copy (from where (a) left the VM to another node): the survivors fence
+#       the target, and only it; migrate_to fails on the source, which keeps no migration record;
+#       the VM goes on running on the source, or Pacemaker restarts it (its recovery of a failed
+#       migrate_to: stop + start), the start only after the fence: the test says which;
+#   (c) the target again, 0.3 s after the switch to post-copy (postcopy_after=2): the VM's memory
+#       is split between the nodes and it cannot go on; the source's stop must still succeed
+#       (the target is fenced, its copy gone), so that only the target is fenced, and the VM
+#       starts afresh on a survivor after that fence.
+# After (a) and (b) the killed node boots again, is unfenced and rejoins (the next case needs
+# its vote), and the VM stays where it is. Each time no stop, start or migrate_from fails (a
+# failed stop on a survivor gets it fenced too), the VM ends running on exactly one node, the
+# cluster's word (crm_resource --locate) is where its QEMU runs, and the guest writes there with a
+# clean memory checker. A sampler (every <= 100 ms, the whole test) never sees the guest's vCPU
+# run on two nodes. Runs as root, about 2 minutes.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -57,6 +61,12 @@ streaming() # FROM TO MIN_MIB
     [[ $(domstate "$2") == paused* ]] && s=$(sent_mib "$1") && ((s >= $3))
 }
 
+# Post-copy: the source's libvirt has the domain paused for it, or the target's runs it.
+postcopy() # FROM TO
+{
+    [[ $(domstate "$1") == "paused (post-copy"* || $(domstate "$2") == "running (post-copy"* ]]
+}
+
 key_gone() # READER NODE: NODE's key is not on the fence LUN (as READER reads it)
 {
     local keys
@@ -70,6 +80,15 @@ on_survivor() # VICTIM: the resource runs, by the cluster's word, on a node othe
     local n
     n=$(cl_where "$RSC")
     [[ -n $n && $n != "$1" ]]
+}
+
+# The resource runs on a survivor, or a survivor was fenced too (then nothing may ever run).
+settled_or_worse() # VICTIM
+{
+    local f
+    on_survivor "$1" && return 0
+    f=$(fenced_since)
+    [[ -n $f && $f != "$1" ]]
 }
 
 qemu_pid_on() # NODE -> the QEMU PID in D's PID file there
@@ -127,21 +146,24 @@ pcs_move_end() # WHAT FILE RUNNER
     fi
 }
 
-# Moves the VM FROM -> TO with pcs (run on RUNNER) and kills VICTIM mid-stream; then the checks
-# every case shares. Sets T_KILL, WHERE (where the VM ends), FENCE_MS, KILL_FENCE_MS.
-kill_mid_migration() # WHAT FROM TO VICTIM RUNNER
+# Moves the VM FROM -> TO with pcs (run on RUNNER) and kills VICTIM mid-stream, in pre-copy
+# (PHASE precopy: the target's incoming domain paused, 3 MiB sent) or just after the switch to
+# post-copy (postcopy); then the checks every case shares. Sets T_KILL, WHERE (where the VM
+# ends), FENCE_MS, KILL_FENCE_MS, PID_BEFORE (FROM's QEMU before).
+kill_mid_migration() # WHAT FROM TO VICTIM RUNNER PHASE
 {
-    local what=$1 from=$2 to=$3 victim=$4 runner=$5 t0 st s fenced log bad k
-    local pcs_out=$LAB_DIR/pcs-move-$victim
+    local what=$1 from=$2 to=$3 victim=$4 runner=$5 phase=$6 t0 st s fenced log bad k
+    local pcs_out=$LAB_DIR/pcs-move-$victim-$phase
     CL_BEFORE[$D]=$(lab_guest_stats "$from" "$D")
     PID_BEFORE=$(qemu_pid_on "$from")
     cl_log_mark
     t0=$(t_ms)
     pcs_move_bg "$runner" "$to" "$pcs_out"
-    if t_wait_for 60 streaming "$from" "$to" 3; then
-        st=$(domstate "$to") s=$(sent_mib "$from")
+    if { [[ $phase == precopy ]] && t_wait_for 60 streaming "$from" "$to" 3; } ||
+        { [[ $phase == postcopy ]] && t_wait_for 60 postcopy "$from" "$to" && sleep 0.3; }; then
+        st="$from: $(domstate "$from"), $to: $(domstate "$to")" s=$(sent_mib "$from")
         T_KILL=$(t_ms)
-        t_expect_rc 0 "$what: lab_node_kill $victim, $((T_KILL - t0)) ms after pcs resource move (stream: $s MiB sent; $to's libvirt: $st)" \
+        t_expect_rc 0 "$what: lab_node_kill $victim, $((T_KILL - t0)) ms after pcs resource move (stream: $s MiB sent; $st)" \
             lab_node_kill "$victim"
     else
         t_fail "$what: the migration $from -> $to never streamed (on $to: '$(domstate "$to")', sent: '$(sent_mib "$from")' MiB; pcs: $(cat "$pcs_out" 2>/dev/null))"
@@ -158,7 +180,7 @@ kill_mid_migration() # WHAT FROM TO VICTIM RUNNER
     else
         t_fail "$what: $victim's key is still on the LUN"
     fi
-    if t_wait_for 90 on_survivor "$victim"; then
+    if t_wait_for 90 settled_or_worse "$victim" && on_survivor "$victim"; then
         t_pass "$what: $RSC runs on a survivor: $(cl_where "$RSC") ($(($(t_ms) - T_KILL)) ms after the kill)"
     else
         t_fail "$what: $RSC runs on a survivor (now on '$(cl_where "$RSC")')"
@@ -166,7 +188,7 @@ kill_mid_migration() # WHAT FROM TO VICTIM RUNNER
     t_expect_rc 0 "$what: the cluster settles" cl_settled 90
     WHERE=$(cl_where "$RSC")
     t_expect_out 0 "reboot of $victim successful" "$what: stonith_admin --history: $victim fenced" \
-        lab_exec "${SURV[0]}" stonith_admin --history "$victim" --verbose
+        lab_exec "$(lab__cluster_node)" stonith_admin --history "$victim" --verbose
     fenced=$(fenced_since)
     [[ $fenced == "$victim" ]] && t_pass "$what: only $victim was fenced" ||
         t_fail "$what: the nodes fenced since the move: '$fenced' (wanted $victim only)"
@@ -189,6 +211,11 @@ kill_mid_migration() # WHAT FROM TO VICTIM RUNNER
         sed 's/^\(... .. ..:..:..\.[0-9]*\) .*\(Initiating\|Result of\)/\1 \2/' | cut -c1-120 | tr '\n' ';')"
 
     # Exactly one copy, where the cluster says; the guest runs there.
+    if [[ -z $WHERE ]]; then
+        t_fail "$what: $RSC runs nowhere (QEMUs of $D: '$(cl_qemu_nodes "$D")'): $(lab_exec "$(lab__cluster_node)" crm_mon -1 2>&1 | grep -E 'quorum|vm-|Online|OFFLINE' | tr '\n' ' ')"
+        pcs_move_end "$what" "$pcs_out" "${SURV[0]}"
+        return
+    fi
     t_expect_out 0 "^$WHERE\$" "$what: $D's QEMU runs on $WHERE only, where the cluster says" \
         cl_qemu_nodes "$D"
     t_expect_out 0 "^running" "$what: $WHERE's libvirt runs $D" domstate "$WHERE"
@@ -263,6 +290,64 @@ node_boot() # NODE
     lab_node_start "$1"
 }
 
+# NODE boots again, is unfenced and rejoins; the VM stays where it runs.
+rejoin() # WHAT NODE
+{
+    local what=$1 node=$2 t0 w
+    w=$(cl_where "$RSC")
+    t0=$(t_ms)
+    t_expect_rc 0 "$what: lab_node_start $node" node_boot "$node"
+    t_expect_rc 0 "$what: 3 nodes online with quorum again" lab_cluster_wait 3 60
+    if t_wait_for 60 cl_droverd_registered "$node"; then
+        t_pass "$what: $node unfenced and rejoined ($(($(t_ms) - t0)) ms after its start)"
+    else
+        t_fail "$what: $node unfenced after its start"
+    fi
+    t_expect_rc 0 "$what: the cluster settles" cl_settled 90
+    t_expect_out 0 "^$w\$" "$what: $RSC stays on $w once $node is back" cl_where "$RSC"
+    t_expect_out 0 "^$w\$" "$what: its QEMU runs on $w only" cl_qemu_nodes "$D"
+}
+
+# The target TO of a migration FROM -> TO killed in PHASE (pcs on RUNNER): migrate_to fails on
+# FROM, which keeps no record of it; the VM runs on FROM still, or was restarted after the
+# fence. Sets RESTART (what happened, for the summary).
+target_case() # WHAT FROM TO RUNNER PHASE
+{
+    local what=$1 from=$2 to=$3 ms res
+    CL_BEFORE[$D]=$(lab_guest_stats "$from" "$D")
+    kill_mid_migration "$what" "$from" "$to" "$to" "$4" "$5"
+    ms=$(cl_first_log_ms "Result of migrate_to operation for $RSC on $from: " "$T_KILL") &&
+        res=$(cl_log_since | grep -o "Result of migrate_to operation for $RSC on $from: [a-z ]*" |
+            tail -n 1) || res=
+    [[ -n $res && $res != *": ok"* ]] &&
+        t_pass "$what: migrate_to failed on the source $from, $((ms - T_KILL)) ms after the kill ($res)" ||
+        t_fail "$what: migrate_to on the source $from: '${res:-no result}' (wanted a failure)"
+    if [[ -z $WHERE ]]; then
+        RESTART="runs nowhere"
+    elif [[ $WHERE == "$from" && $(qemu_pid_on "$WHERE") == "$PID_BEFORE" ]]; then
+        RESTART="stayed on the source $from, not restarted (QEMU PID $PID_BEFORE)"
+        t_log "$what: $RESTART"
+        cl_guest_check "$WHERE" "$D" "${CL_BEFORE[$D]}" "$what"
+    else
+        RESTART="restarted on $WHERE"
+        t_log "$what: $RESTART (QEMU PID on $from before: $PID_BEFORE)"
+        check_start_after_fence "$what" "$to"
+        check_restarted "$what"
+    fi
+    lab__pid_get "node$(lab__node_num "$from")" >/dev/null || return # the source was fenced too
+    ! lab_exec "$from" test -e "/run/drover/vm/.migrated-$RSC" &&
+        t_pass "$what: the source $from keeps no record of a migration" ||
+        t_fail "$what: $from still has /run/drover/vm/.migrated-$RSC: $(lab_exec "$from" cat "/run/drover/vm/.migrated-$RSC")"
+}
+
+other() # NODE NODE -> the third node
+{
+    local k
+    for k in node1 node2 node3; do
+        [[ $k == "$1" || $k == "$2" ]] || echo "$k"
+    done
+}
+
 # ------------------------------------------------------------------------------- the test
 
 cl_wait_machine_quiet
@@ -276,55 +361,40 @@ t_expect_out 0 "^node1\$" "$RSC still on node1" cl_where "$RSC"
 
 # --- (a) the source killed: node1 -> node2, pcs on node3.
 A="(a) source killed"
-kill_mid_migration "$A" node1 node2 node1 node3
+kill_mid_migration "$A" node1 node2 node1 node3 precopy
 A_WHERE=$WHERE A_FENCE=$KILL_FENCE_MS
-check_start_after_fence "$A" node1
-check_restarted "$A"
-A_RESTART=restarted
-
-# node1 boots again, is unfenced, rejoins; the VM stays where it is.
-T_START=$(t_ms)
-t_expect_rc 0 "$A: lab_node_start node1" node_boot node1
-t_expect_rc 0 "$A: 3 nodes online with quorum again" lab_cluster_wait 3 60
-if t_wait_for 60 cl_droverd_registered node1; then
-    t_pass "$A: node1 unfenced and rejoined ($(($(t_ms) - T_START)) ms after its start)"
-else
-    t_fail "$A: node1 unfenced after its start"
+if [[ -n $WHERE ]]; then
+    check_start_after_fence "$A" node1
+    check_restarted "$A"
 fi
-t_expect_rc 0 "$A: the cluster settles" cl_settled 90
-t_expect_out 0 "^$A_WHERE\$" "$A: $RSC stays on $A_WHERE once node1 is back" cl_where "$RSC"
-t_expect_out 0 "^$A_WHERE\$" "$A: its QEMU runs on $A_WHERE only" cl_qemu_nodes "$D"
+rejoin "$A" node1
 
-# --- (b) the target killed: from A_WHERE to the other of node2/node3, pcs on node1.
+# --- (b) the target killed in pre-copy: from A_WHERE to another node, pcs on the third.
 B="(b) target killed"
-B_TO=node3
-[[ $A_WHERE == node3 ]] && B_TO=node2
-[[ $A_WHERE == node1 ]] && B_TO=node2 # not expected: (a) ran while node1 was dead
-CL_BEFORE[$D]=$(lab_guest_stats "$A_WHERE" "$D")
-kill_mid_migration "$B" "$A_WHERE" "$B_TO" "$B_TO" node1
-B_FENCE=$KILL_FENCE_MS
-MIG_TO_MS=$(cl_first_log_ms "Result of migrate_to operation for $RSC on $A_WHERE: " "$T_KILL") &&
-    MIG_TO=$(cl_log_since | grep -o "Result of migrate_to operation for $RSC on $A_WHERE: [a-z ]*" | tail -n 1) ||
-    MIG_TO=
-[[ -n $MIG_TO && $MIG_TO != *": ok"* ]] &&
-    t_pass "$B: migrate_to failed on the source $A_WHERE, $((MIG_TO_MS - T_KILL)) ms after the kill ($MIG_TO)" ||
-    t_fail "$B: migrate_to on the source $A_WHERE: '${MIG_TO:-no result}' (wanted a failure)"
-if [[ $WHERE == "$A_WHERE" && $(qemu_pid_on "$WHERE") == "$PID_BEFORE" ]]; then
-    B_RESTART="stayed on the source $A_WHERE, not restarted (QEMU PID $PID_BEFORE)"
-    t_log "$B: $B_RESTART"
-    cl_guest_check "$WHERE" "$D" "${CL_BEFORE[$D]}" "$B"
-else
-    B_RESTART="restarted on $WHERE"
-    t_log "$B: $B_RESTART (QEMU PID on $A_WHERE before: $PID_BEFORE)"
-    check_start_after_fence "$B" "$B_TO"
-    check_restarted "$B"
-fi
-! lab_exec "$A_WHERE" test -e "/run/drover/vm/.migrated-$RSC" &&
-    t_pass "$B: the source $A_WHERE keeps no record of a migration" ||
-    t_fail "$B: $A_WHERE still has /run/drover/vm/.migrated-$RSC: $(lab_exec "$A_WHERE" cat "/run/drover/vm/.migrated-$RSC")"
+B_FROM=$A_WHERE B_TO=node3
+[[ $B_FROM == node3 ]] && B_TO=node2
+target_case "$B" "$B_FROM" "$B_TO" "$(other "$B_FROM" "$B_TO")" precopy
+B_WHERE=$WHERE B_FENCE=$KILL_FENCE_MS B_RESTART=$RESTART
+rejoin "$B" "$B_TO"
+
+# --- (c) the target killed just after the switch to post-copy: the VM's memory is split between
+# source and target, so it cannot go on; the source's copy must be stopped (and the VM started
+# afresh after the fence) without the source's stop failing for want of the dead target.
+C="(c) target killed in post-copy"
+[[ -n $B_WHERE ]] || {
+    t_fail "$C: not run: the VM runs nowhere after (b)"
+    exit 1
+}
+t_expect_rc 0 "$C: pcs resource update $RSC postcopy_after=2 (reloaded)" \
+    lab_exec "$B_TO" pcs resource update "$RSC" postcopy_after=2
+t_expect_rc 0 "$C: the cluster settles" cl_settled 90
+C_FROM=$B_WHERE C_TO=$(other "$B_WHERE" "$B_TO")
+target_case "$C" "$C_FROM" "$C_TO" "$B_TO" postcopy
+C_FENCE=$KILL_FENCE_MS C_RESTART=$RESTART
 
 cl_sampler_stop
 cl_sampler_check "whole test"
-t_log "(a) source node1 killed: fenced +$A_FENCE ms, $A_RESTART on $A_WHERE;" \
-    "(b) target $B_TO killed: fenced +$B_FENCE ms, $B_RESTART; test $(($(t_ms) - CL_T0)) ms"
+t_log "(a) source node1 killed: fenced +$A_FENCE ms, restarted on $A_WHERE;" \
+    "(b) target $B_TO killed: fenced +$B_FENCE ms, $B_RESTART;" \
+    "(c) target $C_TO killed in post-copy: fenced +$C_FENCE ms, $C_RESTART; test $(($(t_ms) - CL_T0)) ms"
 t_summary
