@@ -1216,6 +1216,106 @@ vm_agent_migrate_from_seen(const char *xml, const char *source, int64_t since_s)
     return false;
 }
 
+/* "2026-11-27 03:20:11Z" or "... +01:00" (Pacemaker's time with its zone) -> epoch s, or -1. */
+static int64_t
+pcmk_time(const char *s)
+{
+    struct tm tm;
+    const char *e;
+    int64_t t, zone;
+
+    memset(&tm, 0, sizeof(tm));
+    e = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
+    if (e == NULL) {
+        return -1;
+    }
+    t = (int64_t)timegm(&tm);
+    while (*e == ' ') {
+        e++;
+    }
+    if ((*e == '+' || *e == '-') && isdigit((unsigned char)e[1]) && isdigit((unsigned char)e[2]) &&
+        e[3] == ':' && isdigit((unsigned char)e[4]) && isdigit((unsigned char)e[5])) {
+        zone = (int64_t)((e[1] - '0') * 10 + (e[2] - '0')) * 3600 +
+               (int64_t)((e[4] - '0') * 10 + (e[5] - '0')) * 60;
+        t -= *e == '+' ? zone : -zone;
+    } else if (*e != 'Z' && *e != '\0') {
+        return -1;
+    }
+    return t;
+}
+
+bool
+vm_agent_fenced_since(const char *xml, const char *target, int64_t since_s)
+{
+    for (const char *el = strstr(xml, "<fence_event"); el != NULL;
+         el = strstr(el + 1, "<fence_event")) {
+        const char *end = strchr(el, '>');
+        char action[16], tgt[256], status[16], done[64];
+        int64_t t;
+
+        if (end == NULL) {
+            break;
+        }
+        xml_attr(el, end, "action", action, sizeof(action));
+        xml_attr(el, end, "target", tgt, sizeof(tgt));
+        xml_attr(el, end, "status", status, sizeof(status));
+        xml_attr(el, end, "completed", done, sizeof(done));
+        t = pcmk_time(done);
+        if ((strcmp(action, "reboot") == 0 || strcmp(action, "off") == 0) &&
+            strcmp(status, "success") == 0 && strcmp(tgt, target) == 0 && t >= 0 && t >= since_s) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Runs \p argv (quiet, bounded) with its output in \p buf (NUL-terminated, truncated to fit):
+ * its exit status, or -errno.
+ */
+static int
+capture_helper(const struct vm_agent *a, char *const argv[], char *buf, size_t len)
+{
+    char out[4400];
+    FILE *f;
+    size_t n = 0;
+    pid_t pid;
+    int fd, rc;
+
+    buf[0] = '\0';
+    vm_state_mkdir(state_dir);
+    snprintf(out, sizeof(out), "%s/.out-XXXXXX", state_dir);
+    fd = mkstemp(out);
+    if (fd < 0) {
+        rc = -errno;
+        LOG(LOG_WARNING, "%s: cannot run %s: %s: %s", a->instance, argv[0], out, strerror(-rc));
+        return rc;
+    }
+    close(fd);
+    pid = spawn_helper_to(argv, true, out);
+    rc = pid < 0 ? (int)pid : wait_helper(pid, UTIL_TIMEOUT_MS, true);
+    f = fopen(out, "re");
+    if (f != NULL) {
+        n = fread(buf, 1, len - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+    unlink(out);
+    return rc;
+}
+
+/* Whether Pacemaker's fencer has fenced \p rec's target since the migration began. */
+static bool
+target_fenced(const struct vm_agent *a, const struct vm_migration_record *rec)
+{
+    char buf[16384];
+    char *argv[] = {(char *)"stonith_admin", (char *)"--history",       (char *)rec->target,
+                    (char *)"--verbose",     (char *)"--output-as=xml", NULL};
+
+    return capture_helper(a, argv, buf, sizeof(buf)) == 0 &&
+           vm_agent_fenced_since(buf, rec->target, rec->since_s);
+}
+
 /*
  * Whether the CIB's status shows Pacemaker's migrate_from of this resource on \p rec's target,
  * from this source, since the migration began: then the stop is the migration's last step and
@@ -1225,11 +1325,11 @@ vm_agent_migrate_from_seen(const char *xml, const char *source, int64_t since_s)
 static enum migration_verdict
 migration_completed(const struct vm_agent *a, const struct vm_migration_record *rec)
 {
-    char xpath[1200], out[4400], buf[16384];
+    char xpath[1200], buf[16384];
     char *argv[] = {(char *)"cibadmin", (char *)"--query", (char *)"--xpath", xpath, NULL};
     int64_t deadline = now_ms() + MIGRATION_CHECK_MS;
     bool seen = false;
-    int fd, rc = 0;
+    int rc = 0;
 
     if (strchr(rec->target, '\'') != NULL || strchr(a->instance, '\'') != NULL) {
         return MIGRATION_ABANDONED;
@@ -1238,26 +1338,8 @@ migration_completed(const struct vm_agent *a, const struct vm_migration_record *
              "//node_state[@uname='%s']//lrm_resource[@id='%s']/lrm_rsc_op"
              "[@operation='migrate_from']",
              rec->target, a->instance);
-    vm_state_mkdir(state_dir);
-    snprintf(out, sizeof(out), "%s/.cib-XXXXXX", state_dir);
-    fd = mkstemp(out);
-    if (fd < 0) {
-        LOG(LOG_WARNING, "%s: cannot read the CIB: %s: %s", a->instance, out, strerror(errno));
-        return MIGRATION_ABANDONED;
-    }
-    close(fd);
     for (;;) {
-        pid_t pid = spawn_helper_to(argv, true, out);
-        FILE *f;
-        size_t n = 0;
-
-        rc = pid < 0 ? (int)pid : wait_helper(pid, UTIL_TIMEOUT_MS, true);
-        f = fopen(out, "re");
-        if (f != NULL) {
-            n = fread(buf, 1, sizeof(buf) - 1, f);
-            fclose(f);
-        }
-        buf[n] = '\0';
+        rc = capture_helper(a, argv, buf, sizeof(buf));
         seen = rc == 0 &&
                vm_agent_migrate_from_seen(buf, strcmp(rec->source, "-") == 0 ? NULL : rec->source,
                                           rec->since_s);
@@ -1266,7 +1348,6 @@ migration_completed(const struct vm_agent *a, const struct vm_migration_record *
         }
         usleep(250000);
     }
-    unlink(out);
     if (!seen && rc == CIBADMIN_NO_CIB) {
         /* No CIB on this node at all: no Pacemaker drives this agent (its executor only runs
          * for a controller that has the CIB), so whoever called migrate_to also decides about
@@ -1331,7 +1412,8 @@ settle_migration(const struct vm_agent *a, const struct identity *id)
     struct vm_migration_record rec;
     enum migration_verdict verdict;
     char path[4400];
-    bool stopped;
+    bool stopped, waiting = false;
+    int64_t deadline;
     int rc;
 
     migration_file(a, path, sizeof(path));
@@ -1360,11 +1442,40 @@ settle_migration(const struct vm_agent *a, const struct identity *id)
         clear_migration(a);
         return OCF_SUCCESS;
     }
-    rc = stop_on_target(id, &rec, &stopped);
+    /*
+     * The target may have died with the migrated copy (a node lost between migrate_to and
+     * migrate_from): once the cluster has fenced it since, that copy is gone. Its libvirt is
+     * asked only when it was not fenced, and while it cannot be reached, the fence Pacemaker
+     * schedules for a lost node (run by the fencer, in parallel) is waited for until the
+     * action's budget ends: failing at once would get this node fenced too.
+     */
+    deadline = now_ms() + budget_ms(a, 0);
+    for (;;) {
+        if (target_fenced(a, &rec)) {
+            LOG(LOG_NOTICE,
+                "migrate_to moved %s to %s, which Pacemaker never ran migrate_from on and has "
+                "fenced since: that copy is gone",
+                id->name, rec.target);
+            clear_migration(a);
+            return OCF_SUCCESS;
+        }
+        rc = stop_on_target(id, &rec, &stopped);
+        if (rc == 0 || now_ms() + 1000 >= deadline) {
+            break;
+        }
+        if (!waiting) {
+            LOG(LOG_WARNING,
+                "migrate_to moved %s to %s but Pacemaker never ran migrate_from there, and its "
+                "libvirt cannot be reached (%s: %s): waiting for it, or for its fence",
+                id->name, rec.target, rec.uri, dr_strerror(rc));
+            waiting = true;
+        }
+        usleep(1000000);
+    }
     if (rc < 0) {
         LOG(LOG_ERR,
             "migrate_to moved %s to %s but Pacemaker never ran migrate_from there, and it cannot "
-            "be stopped there (%s: %s): stop fails",
+            "be stopped there (%s: %s) nor was that node fenced: stop fails",
             id->name, rec.target, rec.uri, dr_strerror(rc));
         return OCF_ERR_GENERIC;
     }

@@ -111,6 +111,15 @@ pid_t vm_agent_qemu_pid(const char *name, const char *uuid);
 bool vm_agent_migrate_from_seen(const char *xml, const char *source, int64_t since_s);
 
 /*
+ * Whether \p xml (what `stonith_admin --history NODE --verbose --output-as=xml` printed) holds a
+ * successful fencing (reboot or off; unfencing is "on") of \p target that completed at or after
+ * \p since_s (epoch seconds; Pacemaker prints the time to the second, with its zone). A node
+ * fenced since a migrate_to handed it the domain no longer runs that copy: the fence agent
+ * reported success only once the node could not run it.
+ */
+bool vm_agent_fenced_since(const char *xml, const char *target, int64_t since_s);
+
+/*
  * Tests only: read processes under \p proc_root instead of /proc, and keep state files in
  * \p state_dir instead of /run/drover/vm. NULL restores the default.
  */

@@ -30,6 +30,7 @@ static struct {
 static size_t n_logs;
 
 static int fake_conn, fake_vm;
+static pid_t fence_pid; /* the last stonith_admin spawned */
 
 /* Prototypes of the wrappers (the linker's --wrap names them). */
 int __wrap_dr_vm_conn_open(const char *uri, struct dr_vm_conn **out);
@@ -323,9 +324,9 @@ cib_value(const char *name)
 }
 
 /* crm_resource --utilization against the simulated CIB (a helper that hangs does nothing). */
-/* cibadmin's stdout is the agent's temporary .cib-* file in the state directory. */
+/* A captured helper's stdout is the agent's temporary .out-* file in the state directory. */
 static void
-cibadmin_output(void)
+helper_output(const char *text)
 {
     DIR *d = opendir(mock_state_dir);
     struct dirent *de;
@@ -335,13 +336,13 @@ cibadmin_output(void)
         char path[512];
         FILE *f;
 
-        if (strncmp(de->d_name, ".cib-", 5) != 0) {
+        if (strncmp(de->d_name, ".out-", 5) != 0) {
             continue;
         }
         snprintf(path, sizeof(path), "%s/%s", mock_state_dir, de->d_name);
         f = fopen(path, "we");
         assert_non_null(f);
-        fputs(mock.cib_xml, f);
+        fputs(text, f);
         fclose(f);
     }
     closedir(d);
@@ -407,9 +408,16 @@ __wrap_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions
         crm_resource_utilization(argv);
     }
     if (argv[0] != NULL && strcmp(argv[0], "cibadmin") == 0 && mock.cib_xml != NULL) {
-        cibadmin_output();
+        helper_output(mock.cib_xml);
     }
     *pid = MOCK_FIRST_PID + (pid_t)mock.spawn_calls;
+    if (argv[0] != NULL && strcmp(argv[0], "stonith_admin") == 0) {
+        mock.fence_calls++;
+        fence_pid = *pid;
+        if (mock.fence_xml != NULL) {
+            helper_output(mock.fence_xml);
+        }
+    }
     return 0;
 }
 
@@ -420,7 +428,9 @@ __wrap_waitpid(pid_t pid, int *status, int options)
     if (mock.helper_hangs && (options & WNOHANG) != 0) {
         return 0;
     }
-    *status = mock.helper_hangs ? SIGKILL : (mock.exit_status & 0xff) << 8;
+    *status = mock.helper_hangs
+                  ? SIGKILL
+                  : ((pid == fence_pid ? mock.fence_exit_status : mock.exit_status) & 0xff) << 8;
     return pid;
 }
 

@@ -74,8 +74,12 @@ struct agent_mock {
      */
     char cib_cpu[32], cib_hv_memory[32];
     unsigned int cib_gets, cib_sets;
-    /* what cibadmin prints (into the .cib-* file of the state directory it writes to) */
+    /* what cibadmin prints (into the .out-* file of the state directory it writes to) */
     const char *cib_xml;
+    /* what stonith_admin prints (likewise), and its exit status (the others': exit_status) */
+    const char *fence_xml;
+    int fence_exit_status;
+    unsigned int fence_calls;
     bool helper_hangs; /* waitpid(WNOHANG) never sees a helper end */
     unsigned int helper_kills;
     /* kill() on other PIDs (QEMU found in the fake /proc) */

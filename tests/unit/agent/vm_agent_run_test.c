@@ -720,6 +720,7 @@ stop_after_migration_target_unreachable(void **state)
 {
     (void)state;
     migrated_to_n2();
+    PARSE(DOMAIN, SHORT); /* no time left to wait for a fence */
     mock.conn_fail_uri = PEER;
     mock.exit_status = 105;
     assert_int_equal(vm_agent_run(&a, "stop"), OCF_ERR_GENERIC);
@@ -731,6 +732,51 @@ stop_after_migration_target_unreachable(void **state)
     mock.lookup_calls = 0;
     assert_int_equal(vm_agent_run(&a, "stop"), OCF_ERR_GENERIC);
     assert_int_equal(mock.stop_calls, 1);
+    assert_true(record_exists());
+}
+
+/*
+ * The target died with the migrated copy (a node lost between migrate_to and migrate_from):
+ * once the fencer's history shows it fenced since the hand-over, the copy is gone and the stop
+ * succeeds without asking its libvirt; unfencing ("on") or a fence from before proves nothing.
+ */
+static void
+stop_after_migration_target_fenced(void **state)
+{
+    char xml[512], when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+
+    (void)state;
+    migrated_to_n2();
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm);
+    snprintf(xml, sizeof(xml),
+             "<fence_event action=\"on\" target=\"n2\" status=\"success\" "
+             "completed=\"%s\"/>\n<fence_event action=\"reboot\" target=\"n2\" "
+             "client=\"pacemaker-controld.1\" status=\"success\" completed=\"%s\"/>",
+             when, when);
+    mock.exit_status = 105; /* no migrate_from in the CIB */
+    mock.conn_fail_uri = PEER;
+    mock.fence_xml = xml;
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_SUCCESS);
+    assert_int_equal(mock.conn_open_calls, 1); /* this node's libvirt only */
+    assert_int_equal(mock.fence_calls, 1);
+    assert_int_equal(mock_log_count(LOG_NOTICE, "has fenced since: that copy is gone"), 1);
+    assert_false(record_exists());
+
+    /* Only unfenced since: the target's libvirt decides, and it cannot be reached. */
+    mock_reset();
+    migrated_to_n2();
+    PARSE(DOMAIN, SHORT);
+    snprintf(xml, sizeof(xml),
+             "<fence_event action=\"on\" target=\"n2\" status=\"success\" completed=\"%s\"/>",
+             when);
+    mock.exit_status = 105;
+    mock.conn_fail_uri = PEER;
+    mock.fence_xml = xml;
+    assert_int_equal(vm_agent_run(&a, "stop"), OCF_ERR_GENERIC);
+    assert_int_equal(mock_log_count(LOG_ERR, "nor was that node fenced: stop fails"), 1);
     assert_true(record_exists());
 }
 
@@ -746,6 +792,7 @@ start_after_abandoned_migration(void **state)
     mock.start_makes_running = true;
     mock.exit_status = 105;
     mock.conn_fail_uri = PEER;
+    PARSE(DOMAIN, SHORT);
     assert_int_equal(vm_agent_run(&a, "start"), OCF_ERR_GENERIC);
     assert_int_equal(mock.start_calls, 0);
     assert_int_equal(mock_log_count(LOG_ERR, "not starting vm1 here"), 1);
@@ -779,6 +826,36 @@ start_clears_the_record(void **state)
     assert_int_equal(vm_agent_run(&a, "start"), OCF_SUCCESS);
     assert_int_equal(mock.stop_calls, 0);
     assert_false(record_exists());
+}
+
+/* The decision at the fencer's boundary. */
+static void
+fenced_since(void **state)
+{
+#define FE_XML "<fence_event action=\"%s\" target=\"%s\" status=\"%s\" completed=\"%s\"/>"
+    char xml[512];
+
+    (void)state;
+    /* 2026-11-27 03:20:11 UTC is 1795749611 */
+    snprintf(xml, sizeof(xml), FE_XML, "reboot", "n2", "success", "2026-11-27 03:20:11Z");
+    assert_true(vm_agent_fenced_since(xml, "n2", 1795749611));
+    assert_true(vm_agent_fenced_since(xml, "n2", 1795749600));
+    assert_false(vm_agent_fenced_since(xml, "n2", 1795749612)); /* before the hand-over */
+    assert_false(vm_agent_fenced_since(xml, "n3", 0));
+    snprintf(xml, sizeof(xml), FE_XML, "off", "n2", "success", "2026-11-27 04:20:11 +01:00");
+    assert_true(vm_agent_fenced_since(xml, "n2", 1795749611));
+    assert_false(vm_agent_fenced_since(xml, "n2", 1795749612));
+    snprintf(xml, sizeof(xml), FE_XML, "on", "n2", "success", "2026-11-27 03:20:11Z");
+    assert_false(vm_agent_fenced_since(xml, "n2", 0)); /* unfencing */
+    snprintf(xml, sizeof(xml), FE_XML, "reboot", "n2", "failed", "2026-11-27 03:20:11Z");
+    assert_false(vm_agent_fenced_since(xml, "n2", 0));
+    snprintf(xml, sizeof(xml), FE_XML, "reboot", "n2", "success", "yesterday");
+    assert_false(vm_agent_fenced_since(xml, "n2", 0));
+    snprintf(xml, sizeof(xml), FE_XML, "reboot", "n2", "success", "");
+    assert_false(vm_agent_fenced_since(xml, "n2", 0));
+    assert_false(vm_agent_fenced_since("", "n2", 0));
+    assert_false(vm_agent_fenced_since("<fence_event action=\"reboot\"", "n2", 0));
+#undef FE_XML
 }
 
 /* The decision at the CIB boundary. */
@@ -968,9 +1045,11 @@ main(void)
         T(stop_after_abandoned_migration),
         T(stop_after_migration_stale_cib),
         T(stop_after_migration_target_unreachable),
+        T(stop_after_migration_target_fenced),
         T(start_after_abandoned_migration),
         T(start_clears_the_record),
         T(migrate_from_seen),
+        T(fenced_since),
         T(validate),
         T(reload_leaves_the_vm_alone),
         T(reload_validates),
