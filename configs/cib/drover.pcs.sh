@@ -34,6 +34,8 @@
 #   DROVER_VM_MIGRATION_NETWORK  "node=address ..." of the migration network [unset: libvirt's]
 #   DROVER_VM_REMOTE_URI     peer libvirtd URI, %n = node name [the agent's qemu+tcp://%n/system]
 #   DROVER_VM_NODE           where the VM prefers to start [anywhere]
+#   DROVER_VM_PARAMS         more of the agent's parameters, "name=value ..." (no spaces in a
+#                            value), e.g. "migration_bandwidth=110 shutdown_timeout=120" [none]
 set -eu
 
 fail()
@@ -81,6 +83,8 @@ if [ -n "${DROVER_VM_NAME:-}" ]; then
     [ -z "${DROVER_VM_MIGRATION_NETWORK:-}" ] ||
         set -- "$@" migration_network="$DROVER_VM_MIGRATION_NETWORK"
     [ -z "${DROVER_VM_REMOTE_URI:-}" ] || set -- "$@" remote_uri="$DROVER_VM_REMOTE_URI"
+    # shellcheck disable=SC2086 # name=value words, split on purpose
+    [ -z "${DROVER_VM_PARAMS:-}" ] || set -- "$@" $DROVER_VM_PARAMS
     pcs -f "$cib" resource create "vm-$DROVER_VM_NAME" ocf:drover:vm "$@" \
         op monitor interval=10s timeout=30s start timeout=90s stop timeout=90s \
         migrate_to timeout=120s migrate_from timeout=60s \

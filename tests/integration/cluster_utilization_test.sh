@@ -13,8 +13,8 @@
 # restarted for it (its QEMU keeps its PID), so only the monitor's periodic check can have
 # restored them: no parameter changes after the interval's own update (a change would run the
 # agent's reload, which checks at once; cluster_reload_test.sh covers reloads), which the log
-# shows. drover.crm has no place for the interval, so the re-applied primitive carries it after
-# its last parameter (the same parameters as in the CIB: nothing to reload). The times are printed.
+# shows. The re-applied primitive carries the interval (drover.crm's DROVER_VM_PARAMS), so it
+# has the same parameters as in the CIB: nothing to reload. The times are printed.
 # Runs as root, about 1.5 minutes.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -104,13 +104,12 @@ t_expect_out 0 "^$INTERVAL\$" "utilization_check_interval=$INTERVAL is in the CI
     utilization_check_interval
 PID0=$(qemu_pid_on 2)
 t_log "$DOM's QEMU on node2: PID $PID0"
-URI=$(lab__cib_env | sed -n 's/^DROVER_VM_REMOTE_URI=//p')
 
 # ---- 1. the configuration re-applied with crm (drover.crm has no utilization)
 cl_log_mark
 t_expect_rc 0 "crm configure load update configs/cib/drover.crm with $RSC" \
     lab_cib_crm "DROVER_VM_NAME=$DOM" "DROVER_VM_CONFIG=$LAB_DIR/vm/$DOM.xml" \
-    "DROVER_VM_REMOTE_URI=$URI\" utilization_check_interval=\"$INTERVAL"
+    "DROVER_VM_PARAMS=utilization_check_interval=$INTERVAL"
 t_expect_out 0 "^$INTERVAL\$" "the re-applied primitive keeps utilization_check_interval=$INTERVAL" \
     param utilization_check_interval
 if [[ -z $(util hv_memory) ]]; then

@@ -1783,6 +1783,10 @@ lab_node_start() # NODE
         lab__err "node$k is running"
         return 1
     }
+    # libvirt's run directory is bound from the node's state dir: it would outlive the boot
+    # that /run does not, and libvirtd would take the dead boot's PID files (QEMUs, its QEMU
+    # driver's lock) for processes of the new PID namespace, which reuses their numbers.
+    rm -rf "$LAB_DIR/node$k/run/libvirt"
     lab__node_start "$k" && lab__wait_for 10 test -e "$LAB_DIR/node$k/ready" || {
         lab__err "node$k did not start (see $LAB_DIR/node$k/init.log)"
         return 1
