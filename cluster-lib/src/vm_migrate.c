@@ -710,7 +710,19 @@ dr_vm_migrate(struct dr_vm *vm, const struct dr_vm_migrate_params *params,
         }
         log_final(vm, params, &res);
         rc = 0;
-    } else if (abort_requested && w.err_code == VIR_ERR_OPERATION_ABORTED) {
+    } else if (abort_requested && !res.postcopy &&
+               (w.err_code == VIR_ERR_OPERATION_ABORTED ||
+                virConnectIsAlive(vm->conn->conn) == 1)) {
+        /*
+         * Our abort ended it. libvirt usually says "operation aborted", but when the cut stream
+         * made the destination's QEMU fail first it reports that instead ("load of migration
+         * failed"): the cause and the outcome (the VM on this node) are the same. (A broken
+         * connection to libvirt is not that: below, the job's end is verified.)
+         */
+        if (w.err_code != VIR_ERR_OPERATION_ABORTED) {
+            dr_info("VM %s: after the abort libvirt said: %s", vm->name,
+                    w.err_msg != NULL ? w.err_msg : "(nothing)");
+        }
         res.aborted = true;
         res.stats = last;
         res.stats.active = false;

@@ -64,6 +64,7 @@ static struct {
     unsigned int flags;
     unsigned int n_abort, n_postcopy, n_stats, n_completed_stats, n_downtime;
     bool running, aborted, postcopy, on_target;
+    bool abort_reports_dest_error; /* the aborted job ends with the destination's error */
     /* the destination and the post-copy switch */
     bool dest_unreachable;
     enum { STATS_BOTH, STATS_DEST_ONLY, STATS_NONE } completed; /* who keeps completed stats */
@@ -227,7 +228,10 @@ __wrap_virDomainMigrateToURI3(virDomainPtr dom, const char *dconnuri, virTypedPa
     }
     sim.running = false;
     pthread_mutex_unlock(&sim.lock);
-    if (ret < 0) {
+    if (ret < 0 && sim.abort_reports_dest_error) {
+        set_error(VIR_ERR_INTERNAL_ERROR, "internal error: qemu unexpectedly closed the monitor: "
+                                          "check_section_footer: Read section footer failed: -5");
+    } else if (ret < 0) {
         set_error(VIR_ERR_OPERATION_ABORTED,
                   "operation aborted: job 'migration out' canceled by client");
     }
@@ -476,6 +480,28 @@ test_never_converges_aborted(void **state)
     assert_int_equal(log_capture_count(LOG_ERR, "canceled by client"), 0);
 }
 
+/* The abort cut the stream and the destination's QEMU failed first: libvirt reports its error
+ * instead of "operation aborted". Still our abort, with the VM on the source. */
+static void
+test_aborted_with_dest_error(void **state)
+{
+    struct dr_vm_migrate_params p = base_params();
+    struct dr_vm_migrate_result r;
+
+    p.policy = DR_VM_MIGRATION_PRECOPY;
+    p.timeout_ms = 200;
+    sim.outcome = NEVER_CONVERGE;
+    sim.abort_reports_dest_error = true;
+
+    assert_int_equal(dr_vm_migrate(*state, &p, &r), -ETIMEDOUT);
+    assert_true(r.aborted);
+    assert_int_equal(sim.n_abort, 1);
+    assert_false(sim.on_target);
+    assert_int_equal(log_capture_count(LOG_ERR, "stays on this node"), 1);
+    assert_int_equal(log_capture_count(LOG_INFO, "after the abort libvirt said: internal error"),
+                     1);
+}
+
 static void
 test_postcopy_switch(void **state)
 {
@@ -615,6 +641,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),
         cmocka_unit_test_setup_teardown(test_converges_with_params, setup, teardown),
         cmocka_unit_test_setup_teardown(test_never_converges_aborted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aborted_with_dest_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_postcopy_switch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_postcopy_downtime_measured, setup, teardown),
         cmocka_unit_test_setup_teardown(test_postcopy_libvirt_downtime, setup, teardown),
