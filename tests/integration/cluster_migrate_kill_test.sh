@@ -278,25 +278,13 @@ check_start_after_fence() # WHAT VICTIM
         t_fail "$what: the new copy's vCPU ran on $WHERE after the fence (fence '${FENCE_MS:-}', first run '${run:-}')"
 }
 
-# lab_node_start; when the lab fails to boot the node (seen once in 5 runs: "libvirtd has no
-# PID", the lab's bookkeeping, before any of drover's code ran there), it is powered off and
-# booted once more, and the test says so.
-node_boot() # NODE
-{
-    local out
-    out=$(lab_node_start "$1" 2>&1) && return 0
-    t_log "lab_node_start $1 failed, booting it once more: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
-    lab_node_kill "$1" >/dev/null 2>&1
-    lab_node_start "$1"
-}
-
 # NODE boots again, is unfenced and rejoins; the VM stays where it runs.
 rejoin() # WHAT NODE
 {
     local what=$1 node=$2 t0 w
     w=$(cl_where "$RSC")
     t0=$(t_ms)
-    t_expect_rc 0 "$what: lab_node_start $node" node_boot "$node"
+    t_expect_rc 0 "$what: lab_node_start $node" lab_node_start "$node"
     t_expect_rc 0 "$what: 3 nodes online with quorum again" lab_cluster_wait 3 60
     if t_wait_for 60 cl_droverd_registered "$node"; then
         t_pass "$what: $node unfenced and rejoined ($(($(t_ms) - t0)) ms after its start)"
