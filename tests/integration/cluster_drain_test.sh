@@ -32,12 +32,12 @@ SRC=node1
 
 standby() # NODE
 {
-    if [[ $TOOL == pcs ]]; then lab_exec 2 pcs node standby "$1"; else lab_exec 2 crm node standby "$1"; fi
+    if [[ $TOOL == pcs ]]; then lab_exec 2 pcs node standby "$1"; else cl_crm_node standby "$1"; fi
 }
 
 unstandby() # NODE
 {
-    if [[ $TOOL == pcs ]]; then lab_exec 2 pcs node unstandby "$1"; else lab_exec 2 crm node online "$1"; fi
+    if [[ $TOOL == pcs ]]; then lab_exec 2 pcs node unstandby "$1"; else cl_crm_node online "$1"; fi
 }
 
 in_standby() # NODE
