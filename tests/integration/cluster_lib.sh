@@ -211,26 +211,13 @@ cl_all_run_on() # NODE: the resource of every guest of CL_DOMS runs there
 
 # The cluster has nothing left to do: no transition in flight, every resource where the
 # scheduler wants it (crm_resource --wait).
-# `crm node standby|online NODE`, then the node's standby attribute must read on|off. crmsh 4.4
-# changes it by dumping the CIB twice and patching the difference (cibadmin --patch); a CIB update
-# that lands between those steps (an operation's result, an attribute) makes the patch "older
-# than existing configuration" and crm fail without changing anything. An admin runs it again;
-# so does this, up to 3 times, only for that message, saying so. pcs uses crm_attribute and has
-# no such race.
+# `crm node standby|online NODE` (lab_crm: again on crmsh's patch race), then the node's standby
+# attribute must read on|off.
 cl_crm_node() # standby|online NODE
 {
-    local try out rc want=on
+    local want=on
     [[ $1 == online ]] && want=off
-    for try in 1 2 3; do
-        rc=0
-        out=$(lab_exec 2 crm node "$1" "$2" 2>&1) || rc=$?
-        [[ $rc != 0 && $out == *"Update was older than existing configuration"* ]] || break
-        t_log "crm node $1 $2: crmsh raced a concurrent CIB update (try $try): ${out//$'\n'/ }" >"/proc/$$/fd/1"
-    done
-    if [[ $rc != 0 ]]; then
-        printf '%s\n' "$out"
-        return "$rc"
-    fi
+    lab_crm 2 node "$1" "$2" || return
     [[ $(lab_exec 2 crm_attribute -t nodes -N "$2" -n standby -G -q 2>/dev/null) == "$want" ]] ||
         {
             echo "crm node $1 $2 exited 0 but $2's standby attribute is not '$want'"

@@ -120,7 +120,7 @@ t_expect_rc 0 "pcs resource create vm-$A ocf:drover:vm ... meta allow-migrate=tr
     meta allow-migrate=true
 mapfile -t PB < <(vm_params "$B" "$XB")
 t_expect_rc 0 "crm configure primitive vm-$B ocf:drover:vm ... meta allow-migrate=true" \
-    lab_exec 2 crm configure primitive "vm-$B" ocf:drover:vm params "${PB[@]}" \
+    lab_crm 2 configure primitive "vm-$B" ocf:drover:vm params "${PB[@]}" \
     op monitor interval=10s timeout=30s op migrate_to timeout=120s interval=0 \
     op migrate_from timeout=60s interval=0 meta allow-migrate=true
 for d in "$A" "$B"; do

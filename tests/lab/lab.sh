@@ -76,6 +76,7 @@
 #                                 values (fence LUN, cluster name, nodes, migration addresses);
 #                                 DROVER_VM_NAME=.. DROVER_VM_CONFIG=.. adds a VM resource
 #   lab_cib_crm [VAR=VALUE...]    the same CIB from configs/cib/drover.crm (crm configure load)
+#   lab_crm K ARGS...             crm on node K, again (up to 3 times) on crmsh 4.4's patch race
 #
 # Environment:
 #   LAB_PREFIX    names every namespace, bridge and the state dir; default dr<4 random hex>;
@@ -1906,6 +1907,26 @@ lab_cib_pcs() # [VAR=VALUE...]
     lab_exec "$k" env "${e[@]}" sh "$(lab__src_dir)/configs/cib/drover.pcs.sh"
 }
 
+# crm ARGS... on node K. crmsh 4.4 commits a change by diffing two CIB dumps and patching
+# (cibadmin --patch); a CIB update landing in between (an operation's result, an attribute, the
+# utilization a VM's start publishes) makes the patch "older than existing configuration" and
+# crm fails having changed nothing. An admin runs it again; so does this, up to 3 times, only
+# for that message, saying so on the script's stderr (even from a command substitution).
+# Output and exit code are crm's last.
+lab_crm() # K ARGS...
+{
+    local k=$1 try out rc
+    shift
+    for try in 1 2 3; do
+        rc=0
+        out=$(lab_exec "$k" crm "$@" 2>&1) || rc=$?
+        [[ $rc != 0 && $out == *"Update was older than existing configuration"* ]] || break
+        lab__log "crm $*: crmsh raced a concurrent CIB update (try $try), again" 2>"/proc/$$/fd/2"
+    done
+    [[ -z $out ]] || printf '%s\n' "$out"
+    return "$rc"
+}
+
 # The same with configs/cib/drover.crm, rendered as its header says and loaded with
 # `crm configure load update`.
 lab_cib_crm() # [VAR=VALUE...]
@@ -1924,7 +1945,7 @@ lab_cib_crm() # [VAR=VALUE...]
         blk != "" { buf = buf $0 "\n"; next }
         { print }'\'' "$1" | envsubst' _ "$(lab__src_dir)/configs/cib/drover.crm" >"$f" ||
         return 1
-    lab_exec "$k" crm configure load update "$f" || rc=1
+    lab_crm "$k" configure load update "$f" || rc=1
     [[ $rc == 0 ]] && rm -f "$f"
     return $rc
 }
