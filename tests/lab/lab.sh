@@ -820,8 +820,15 @@ lab_vm_start() # NODE NAME [MEM_MIB]
         lab__err "node$k: domain $name is not running"
         return 1
     }
-    lab__qemu_record "$k"
-    lab__pid_get "node$k-qemu-$name" >/dev/null || lab__err "node$k: no QEMU PID for $name"
+    # On a loaded machine the first look has missed a running QEMU (4 in ~470 starts: its PID
+    # file read right, the NSpid match then absent, present 0.5 s later): look again a while.
+    lab__wait_for 5 lab__qemu_known "$k" "$name" || lab__err "node$k: no QEMU PID for $name"
+}
+
+lab__qemu_known() # K NAME: records node K's QEMUs, then is there a record for NAME?
+{
+    lab__qemu_record "$1"
+    lab__pid_get "node$1-qemu-$2" >/dev/null
 }
 
 lab__vm_running() # K NAME
@@ -1331,7 +1338,10 @@ lab_vm_start_guest() # NODE NAME MEM_MIB [WRITER_MIB [RATE_MIB_S]] [disk=LUN]
         lab__err "node$k: cannot start guest $name"
         return 1
     }
-    lab__qemu_record "$k"
+    lab__wait_for 5 lab__qemu_known "$k" "$name" || {
+        lab__err "node$k: no QEMU PID for guest $name"
+        return 1
+    }
     lab__wait_for "${LAB_GUEST_BOOT_TIMEOUT:-120}" lab__guest_beating "$k" "$name" || {
         lab__err "node$k: guest $name sent no heartbeat (console: $log)"
         return 1
