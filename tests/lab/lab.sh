@@ -728,13 +728,30 @@ lab__pidfile() # FILE -> the PID in it (libvirt writes no trailing newline)
 
 # Translates a PID as seen inside node K's PID namespace (PID files written there) into the
 # root namespace's PID. Only processes in the node's network namespace can be in its PID
-# namespace, which keeps the search short.
+# namespace, which keeps the search short; a miss is looked for again (below).
 lab__host_pid() # K NSPID
 {
-    local k=$1 nspid=$2 init p
-    local -a f
+    local k=$1 nspid=$2 init try
     init=$(lab__pid_get "node$k") || return 1
-    for p in $(ip netns pids "$LAB_PREFIX-n$k"); do
+    # Under load one look has missed a running process (libvirtd, a QEMU) now and then, found
+    # half a second later: look again for up to a second, the last times through all of /proc.
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+        if ((try <= 5)); then
+            lab__ns_pid_find "$init" "$nspid" $(ip netns pids "$LAB_PREFIX-n$k") && return 0
+        else
+            lab__ns_pid_find "$init" "$nspid" $(cd /proc && echo [0-9]*) && return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+lab__ns_pid_find() # INIT NSPID PID...: which PID is NSPID in INIT's PID namespace
+{
+    local init=$1 nspid=$2 p
+    local -a f
+    shift 2
+    for p in "$@"; do
         [[ /proc/$p/ns/pid -ef /proc/$init/ns/pid ]] || continue
         while read -r -a f; do
             [[ ${f[0]} == NSpid: ]] || continue
