@@ -209,8 +209,6 @@ cl_all_run_on() # NODE: the resource of every guest of CL_DOMS runs there
     done
 }
 
-# The cluster has nothing left to do: no transition in flight, every resource where the
-# scheduler wants it (crm_resource --wait).
 # `crm node standby|online NODE` (lab_crm: again on crmsh's patch race), then the node's standby
 # attribute must read on|off.
 cl_crm_node() # standby|online NODE
@@ -225,6 +223,8 @@ cl_crm_node() # standby|online NODE
         }
 }
 
+# The cluster has nothing left to do: no transition in flight, every resource where the
+# scheduler wants it (crm_resource --wait).
 cl_settled() # [TIMEOUT_S]
 {
     lab_exec "$(lab__cluster_node)" crm_resource --wait --timeout="${1:-90}s" >/dev/null 2>&1

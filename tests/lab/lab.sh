@@ -728,13 +728,14 @@ lab__pidfile() # FILE -> the PID in it (libvirt writes no trailing newline)
 
 # Translates a PID as seen inside node K's PID namespace (PID files written there) into the
 # root namespace's PID. Only processes in the node's network namespace can be in its PID
-# namespace, which keeps the search short; a miss is looked for again (below).
+# namespace, which keeps the search short.
 lab__host_pid() # K NSPID
 {
     local k=$1 nspid=$2 init try
     init=$(lab__pid_get "node$k") || return 1
-    # Under load one look has missed a running process (libvirtd, a QEMU) now and then, found
-    # half a second later: look again for up to a second, the last times through all of /proc.
+    # Under load one look has missed a running process (libvirtd, a QEMU; 4 in ~470 QEMU starts,
+    # found half a second later): look again for up to a second, the last times through all of
+    # /proc.
     for try in 1 2 3 4 5 6 7 8 9 10; do
         if ((try <= 5)); then
             lab__ns_pid_find "$init" "$nspid" $(ip netns pids "$LAB_PREFIX-n$k") && return 0
@@ -837,9 +838,7 @@ lab_vm_start() # NODE NAME [MEM_MIB]
         lab__err "node$k: domain $name is not running"
         return 1
     }
-    # On a loaded machine the first look has missed a running QEMU (4 in ~470 starts: its PID
-    # file read right, the NSpid match then absent, present 0.5 s later): look again a while.
-    lab__wait_for 5 lab__qemu_known "$k" "$name" || lab__err "node$k: no QEMU PID for $name"
+    lab__qemu_known "$k" "$name" || lab__err "node$k: no QEMU PID for $name"
 }
 
 lab__qemu_known() # K NAME: records node K's QEMUs, then is there a record for NAME?
@@ -1355,7 +1354,7 @@ lab_vm_start_guest() # NODE NAME MEM_MIB [WRITER_MIB [RATE_MIB_S]] [disk=LUN]
         lab__err "node$k: cannot start guest $name"
         return 1
     }
-    lab__wait_for 5 lab__qemu_known "$k" "$name" || {
+    lab__qemu_known "$k" "$name" || {
         lab__err "node$k: no QEMU PID for guest $name"
         return 1
     }
